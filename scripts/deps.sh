@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Install every Debian package the project needs. Idempotent: packages already
+# present are not reinstalled, and apt is only asked when something is missing.
+# Usage: scripts/deps.sh [--check]   (--check lists what is missing and exits 1)
+set -euo pipefail
+
+PKGS=(
+	# kernel source and kernel build
+	linux-source-6.12 build-essential bc bison flex libssl-dev libelf-dev
+	dwarves cpio xz-utils zstd lz4 lzop kmod openssl rsync python3 git ccache
+	# cross toolchains and their C libraries
+	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+	gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross
+	# emulation
+	qemu-system-x86 qemu-system-arm qemu-system-misc qemu-utils opensbi
+	# BPF toolchain
+	clang llvm lld bpftool libbpf-dev zlib1g-dev
+	# images and signatures
+	sbsigntool systemd-boot-efi binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
+	# user space build and tests
+	cmake g++ libgtest-dev googletest pkg-config
+	# source packages for what riscv64 lacks
+	dpkg-dev
+)
+# arm64 libraries through multiarch (static libbpf/libelf/libz for the guest loader)
+ARM64_PKGS=(libelf-dev:arm64 zlib1g-dev:arm64 libbpf-dev:arm64 systemd-boot-efi:arm64)
+
+missing=()
+for p in "${PKGS[@]}" "${ARM64_PKGS[@]}"; do
+	if ! dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${1:-}" = "--check" ]; then
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "deps: missing: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "deps: all installed"
+	exit 0
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} + ${#ARM64_PKGS[@]} packages installed"
+	exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+fi
+# deb-src entries for the same suites as the binary ones (riscv64 libraries are
+# built from source: scripts/riscv64-sysroot.sh)
+if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	for f in /etc/apt/sources.list.d/debian.sources; do
+		[ -f "$f" ] || continue
+		sed -e 's/^Types: deb$/Types: deb-src/' "$f" | $SUDO tee /etc/apt/sources.list.d/kexec-pe-deb-src.sources >/dev/null
+	done
+	if [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list; then
+		grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' | $SUDO tee /etc/apt/sources.list.d/kexec-pe-deb-src.list >/dev/null
+	fi
+fi
+echo "deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"

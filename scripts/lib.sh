@@ -1,0 +1,31 @@
+# Shared helpers for the project's scripts (sourced, not run).
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KSRC=$BUILD/linux
+KTARBALL=${KTARBALL:-/usr/src/linux-source-6.12.tar.xz}
+
+die() {
+	echo "$(basename "$0"): error: $*" >&2
+	exit 1
+}
+
+info() {
+	echo "$(basename "$0"): $*"
+}
+
+# Map ARCH (x86_64|arm64|riscv64) to kernel ARCH, cross prefix and image.
+arch_setup() {
+	case "$1" in
+	x86_64)
+		KARCH=x86; CROSS=; KIMAGE=arch/x86/boot/bzImage ;;
+	arm64)
+		KARCH=arm64; CROSS=aarch64-linux-gnu-; KIMAGE=arch/arm64/boot/Image ;;
+	riscv64)
+		KARCH=riscv; CROSS=riscv64-linux-gnu-; KIMAGE=arch/riscv/boot/Image ;;
+	*)
+		die "unknown ARCH '$1' (use x86_64, arm64 or riscv64)" ;;
+	esac
+	KOUT=$BUILD/$1
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest programs of the QEMU test bed: kernel command
+ * line parameters, errno names, whole-file reads and a newc cpio writer for
+ * building the initrd a second kernel gets.
+ */
+#ifndef BED_H
+#define BED_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef KEXEC_FILE_UNLOAD
+#define KEXEC_FILE_UNLOAD	0x00000001
+#define KEXEC_FILE_ON_CRASH	0x00000002
+#define KEXEC_FILE_NO_INITRAMFS	0x00000004
+#endif
+
+#define BED_CMDLINE_MAX 4096
+
+/* The image the architecture's own kexec_file loader takes (in /boot) */
+#if defined(__x86_64__)
+#define BED_NATIVE_IMAGE "/boot/bzImage"
+#elif defined(__aarch64__)
+#define BED_NATIVE_IMAGE "/boot/Image"
+#elif defined(__riscv)
+/* 6.12's riscv kexec_file has only an ELF loader */
+#define BED_NATIVE_IMAGE "/boot/vmlinux"
+#else
+#error "the test bed supports x86_64, arm64 and riscv64"
+#endif
+
+static inline long bed_kexec_file_load(int kernel_fd, int initrd_fd,
+				       const char *cmdline, unsigned long flags)
+{
+	unsigned long len = cmdline ? strlen(cmdline) + 1 : 0;
+
+	return syscall(__NR_kexec_file_load, kernel_fd, initrd_fd, len,
+		       cmdline, flags);
+}
+
+/* Read a whole small file into buf (NUL-terminated); -1 on error. */
+static inline ssize_t bed_read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < size - 1) {
+		n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+/*
+ * Value of "key=value" on the running kernel's command line, copied into
+ * val; false when absent.
+ */
+static inline bool bed_param(const char *key, char *val, size_t size)
+{
+	char cmdline[BED_CMDLINE_MAX];
+	size_t klen = strlen(key);
+	char *p, *save = NULL;
+
+	if (bed_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+		return false;
+	for (p = strtok_r(cmdline, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			snprintf(val, size, "%s", p + klen + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline const char *bed_errno_name(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EINTR: return "EINTR";
+	case EIO: return "EIO";
+	case E2BIG: return "E2BIG";
+	case ENOEXEC: return "ENOEXEC";
+	case EBADF: return "EBADF";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case EFBIG: return "EFBIG";
+	case ENOSYS: return "ENOSYS";
+	case ENODATA: return "ENODATA";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EBADMSG: return "EBADMSG";
+	case EOVERFLOW: return "EOVERFLOW";
+	case ELIBBAD: return "ELIBBAD";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOKEY: return "ENOKEY";
+	case EKEYREJECTED: return "EKEYREJECTED";
+	case EKEYEXPIRED: return "EKEYEXPIRED";
+	default: return "E?";
+	}
+}
+
+/* --- newc cpio writer ------------------------------------------------- */
+
+struct bed_cpio {
+	int fd;
+	unsigned int ino;
+	off_t off;
+	int err;
+};
+
+static inline void bed_cpio_put(struct bed_cpio *c, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n && !c->err) {
+		ssize_t w = write(c->fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			c->err = errno ? errno : EIO;
+			return;
+		}
+		b += w;
+		n -= w;
+		c->off += w;
+	}
+}
+
+static inline void bed_cpio_pad(struct bed_cpio *c)
+{
+	static const char zero[4];
+
+	bed_cpio_put(c, zero, (4 - (c->off & 3)) & 3);
+}
+
+static inline void bed_cpio_hdr(struct bed_cpio *c, const char *name,
+				unsigned int mode, size_t size)
+{
+	char hdr[128];
+
+	if (size > UINT32_MAX) {
+		c->err = EFBIG;
+		return;
+	}
+	snprintf(hdr, sizeof(hdr),
+		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		 ++c->ino, mode, 0u, 0u, 1u, 0u, (unsigned int)size, 0u, 0u,
+		 0u, 0u, (unsigned int)strlen(name) + 1, 0u);
+	bed_cpio_put(c, hdr, 110);
+	bed_cpio_put(c, name, strlen(name) + 1);
+	bed_cpio_pad(c);
+}
+
+static inline void bed_cpio_dir(struct bed_cpio *c, const char *name)
+{
+	bed_cpio_hdr(c, name, S_IFDIR | 0755, 0);
+}
+
+static inline void bed_cpio_data(struct bed_cpio *c, const char *name,
+				 unsigned int mode, const void *data, size_t size)
+{
+	bed_cpio_hdr(c, name, S_IFREG | mode, size);
+	bed_cpio_put(c, data, size);
+	bed_cpio_pad(c);
+}
+
+/* Copy the file at src into the archive as name; 0 or -errno. */
+static inline int bed_cpio_file(struct bed_cpio *c, const char *name, const char *src)
+{
+	char buf[65536];
+	struct stat st;
+	ssize_t n;
+	off_t left;
+	int fd = open(src, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	bed_cpio_hdr(c, name, S_IFREG | (st.st_mode & 07777), st.st_size);
+	for (left = st.st_size; left > 0 && !c->err; left -= n) {
+		n = read(fd, buf, sizeof(buf) < (size_t)left ? sizeof(buf) : (size_t)left);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			c->err = n < 0 ? errno : EIO;
+			break;
+		}
+		bed_cpio_put(c, buf, n);
+	}
+	close(fd);
+	bed_cpio_pad(c);
+	return -c->err;
+}
+
+/* Terminate the archive; 0 or -errno of the first failed write. */
+static inline int bed_cpio_end(struct bed_cpio *c)
+{
+	bed_cpio_hdr(c, "TRAILER!!!", 0, 0);
+	return -c->err;
+}
+
+#endif /* BED_H */

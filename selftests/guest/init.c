@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PID 1 of the QEMU test bed. Mounts the pseudo file systems, runs the guest
+ * tests named by "bed.test=a,b,c" on the kernel command line (programs in
+ * /tests/), and powers the machine off. It prints "bed: done" last, so the
+ * host knows the guest ran to the end; a test that kexecs into a second
+ * kernel never returns here, and the second kernel's init prints it instead.
+ * With "bed.test=shell" (or none) it starts /bin/sh when one is present.
+ */
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+
+#include "bed.h"
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("bed: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+}
+
+static void setup_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static void mounts(void)
+{
+	static const struct { const char *src, *dst, *type; } m[] = {
+		{ "proc", "/proc", "proc" },
+		{ "sysfs", "/sys", "sysfs" },
+		{ "devtmpfs", "/dev", "devtmpfs" },
+		{ "tmpfs", "/tmp", "tmpfs" },
+		{ "securityfs", "/sys/kernel/security", "securityfs" },
+		{ "debugfs", "/sys/kernel/debug", "debugfs" },
+		{ "tracefs", "/sys/kernel/tracing", "tracefs" },
+		{ "bpf", "/sys/fs/bpf", "bpf" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		mkdir(m[i].dst, 0755);
+		if (mount(m[i].src, m[i].dst, m[i].type, 0, NULL) && errno != EBUSY &&
+		    errno != ENODEV)
+			say("mount %s on %s: %s", m[i].type, m[i].dst, strerror(errno));
+	}
+}
+
+static int run(const char *name)
+{
+	char path[256];
+	int status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/tests/%s", name);
+	if (access(path, X_OK)) {
+		say("test %s: %s: %s", name, path, strerror(errno));
+		return 1;
+	}
+	say("run %s", name);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { path, NULL };
+		char *envp[] = { "PATH=/bin:/tests", "HOME=/", NULL };
+
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0) {
+		say("fork: %s", strerror(errno));
+		return 1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status)) {
+		say("%s exited with %d", name, WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	say("%s killed by signal %d", name, WTERMSIG(status));
+	return 1;
+}
+
+int main(void)
+{
+	char tests[1024], stage[16] = "1";
+	char *t, *save = NULL;
+	int failed = 0;
+
+	setup_console();
+	mounts();
+	bed_param("bed.stage", stage, sizeof(stage));
+	if (!bed_param("bed.test", tests, sizeof(tests)))
+		strcpy(tests, "shell");
+	say("stage %s: tests %s", stage, tests);
+
+	for (t = strtok_r(tests, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "shell")) {
+			char *argv[] = { "/bin/sh", NULL };
+
+			if (!access(argv[0], X_OK) && fork() == 0)
+				execv(argv[0], argv);
+			while (wait(NULL) > 0)
+				;
+			continue;
+		}
+		failed |= run(t) != 0;
+	}
+	say("done (%s)", failed ? "a test program failed" : "all test programs exited 0");
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Not reached unless power-off failed; the host's timeout ends QEMU. */
+	for (;;)
+		pause();
+}

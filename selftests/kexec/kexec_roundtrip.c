@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stage 1 of the kexec round trip: load the architecture's native image with
+ * a fresh initrd and a command line that both carry a nonce, then
+ * reboot(LINUX_REBOOT_CMD_KEXEC). It prints no KTAP of its own: the round
+ * trip's results are kexec_stage2's, printed by the second kernel, and a
+ * second kernel that never starts leaves the log without "bed: done".
+ */
+#include <sys/reboot.h>
+#include <linux/reboot.h>
+#include <time.h>
+
+#include "../guest/bed.h"
+
+#define STAGE2_INITRD "/tmp/stage2.cpio"
+
+/* Build the second kernel's initrd: this bed's /init, kexec_stage2, a nonce. */
+static int make_stage2_initrd(const char *nonce)
+{
+	struct bed_cpio c = { 0 };
+	int ret;
+
+	c.fd = open(STAGE2_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c.fd < 0)
+		return -errno;
+	bed_cpio_dir(&c, "tests");
+	bed_cpio_dir(&c, "stage2");
+	ret = bed_cpio_file(&c, "init", "/init");
+	if (!ret)
+		ret = bed_cpio_file(&c, "tests/kexec_stage2", "/tests/kexec_stage2");
+	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
+	if (!ret)
+		ret = bed_cpio_end(&c);
+	if (close(c.fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* The running command line without bed.* parameters, plus stage 2's. */
+static void stage2_cmdline(char *out, size_t size, const char *nonce)
+{
+	char cur[BED_CMDLINE_MAX];
+	char *p, *save = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (bed_read_file("/proc/cmdline", cur, sizeof(cur)) < 0)
+		cur[0] = '\0';
+	for (p = strtok_r(cur, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+		if (!strncmp(p, "bed.", 4))
+			continue;
+		len += snprintf(out + len, size - len, "%s ", p);
+		if (len >= size)
+			return;
+	}
+	snprintf(out + len, size - len, "bed.stage=2 bed.test=kexec_stage2 bed.nonce=%s", nonce);
+}
+
+static int kexec_into_stage2(void)
+{
+	char nonce[32], cmdline[BED_CMDLINE_MAX];
+	struct timespec ts;
+	int kfd, ifd, ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(nonce, sizeof(nonce), "%lx%lx", (long)ts.tv_sec, ts.tv_nsec ^ getpid());
+	ret = make_stage2_initrd(nonce);
+	if (ret) {
+		printf("bed: test kexec_roundtrip: stage 2 initrd %s: %s\n", STAGE2_INITRD, strerror(-ret));
+		return 1;
+	}
+	stage2_cmdline(cmdline, sizeof(cmdline), nonce);
+	kfd = open(BED_NATIVE_IMAGE, O_RDONLY | O_CLOEXEC);
+	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
+	if (kfd < 0 || ifd < 0) {
+		printf("bed: test kexec_roundtrip: open %s: %s\n", kfd < 0 ? BED_NATIVE_IMAGE : STAGE2_INITRD, strerror(errno));
+		return 1;
+	}
+	if (bed_kexec_file_load(kfd, ifd, cmdline, 0)) {
+		printf("bed: test kexec_roundtrip: kexec_file_load(%s): %s\n", BED_NATIVE_IMAGE, bed_errno_name(errno));
+		return 1;
+	}
+	printf("bed: kexec into stage 2: %s, nonce %s, cmdline \"%s\"\n", BED_NATIVE_IMAGE, nonce, cmdline);
+	fflush(stdout);
+	sync();
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	printf("bed: test kexec_roundtrip: reboot(LINUX_REBOOT_CMD_KEXEC): %s\n", strerror(errno));
+	return 1;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return kexec_into_stage2();
+}
