@@ -8,7 +8,7 @@ passing, so the test must be updated), the kernel printed no panic, oops,
 BUG or WARNING, QEMU did not time out, and the guest's init printed
 "bed: done" (so a second kernel that never came up fails the run).
 
-Usage: ktap.py LOG --name ARCH/TEST [--timed-out] [--json OUT]
+Usage: ktap.py LOG --name ARCH/TEST [--timed-out] [--host] [--json OUT]
 Exit status: 0 when the run passed, 1 otherwise.
 """
 import argparse
@@ -47,7 +47,7 @@ class Run:
         return c
 
 
-def judge(lines, name, timed_out=False):
+def judge(lines, name, timed_out=False, host=False):
     run = Run(name)
     doc = None                 # [plan, seen, program]
     program = None
@@ -65,6 +65,8 @@ def judge(lines, name, timed_out=False):
             run.problems.append("kernel: " + PRINTK_TS.sub("", line).strip())
             continue
         line = PRINTK_TS.sub("", line)
+        if host and program is None:
+            program = name.split("/")[-1]
         if line.startswith("bed: run "):
             close_doc()
             program = line[len("bed: run "):].strip()
@@ -112,6 +114,10 @@ def judge(lines, name, timed_out=False):
     close_doc()
     if timed_out:
         run.problems.append("timed out (QEMU killed)")
+    if host:
+        if not run.results:
+            run.problems.append("printed no test results")
+        return run
     if not run.done:
         if not run.results:
             run.problems.append("the guest printed no test output")
@@ -126,9 +132,11 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--timed-out", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--host", action="store_true",
+                    help="a host test program's output: no guest, no 'bed: done'")
     a = ap.parse_args()
     with open(a.log, errors="replace") as f:
-        run = judge(f, a.name, a.timed_out)
+        run = judge(f, a.name, a.timed_out, a.host)
     mark = {"pass": "ok  ", "fail": "FAIL", "skip": "skip", "xfail": "xfail", "xpass": "XPASS"}
     for status, label, _, reason in run.results:
         extra = f"  ({reason})" if reason and status != "pass" else ""

@@ -1,0 +1,76 @@
+# kexec-pe-bpf: the map of the project. `make help` lists every entry point.
+ARCH ?= x86_64
+ARCHES ?= x86_64 arm64 riscv64
+TEST ?= kexec_baseline,kexec_roundtrip
+
+.PHONY: help deps kernel-tree kernel kernels initramfs vm-test check check-host \
+	demo pq-import pq-export checkpatch clean distclean
+
+help:
+	@echo "kexec-pe-bpf: boot signed PE kernels (UKI, EFI zboot) with kexec_file_load"
+	@echo
+	@echo "  make demo                 the end-to-end demo in QEMU (ARCH=$(ARCH))"
+	@echo "  make check                all tests: host tests, then per architecture the"
+	@echo "                            kernel, the initramfs and the QEMU suites"
+	@echo "                            (ARCHES='$(ARCHES)'); last line 'N passed, N failed'"
+	@echo "  make check-host           host tests only"
+	@echo
+	@echo "  make deps                 install the Debian packages (scripts/deps.sh)"
+	@echo "  make kernel-tree          build/linux: linux-source-6.12 + patches/series (git am)"
+	@echo "  make kernel ARCH=a        build the test kernel in build/<a>/ (DEBUG=1: debug.config)"
+	@echo "  make kernels              all three"
+	@echo "  make initramfs ARCH=a     the bed's guest initramfs, build/<a>/bed/initramfs.cpio"
+	@echo "  make vm-test ARCH=a TEST=p1,p2"
+	@echo "                            boot QEMU and run guest programs; log in build/logs/<a>/"
+	@echo
+	@echo "  make pq-import            the series as commits in build/linux (branch 'queue')"
+	@echo "  make pq-export            regenerate patches/ from those commits (cover letter too)"
+	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
+	@echo
+	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"
+	@echo "  make distclean            remove build/ entirely"
+	@echo
+	@echo "ARCH is one of x86_64 arm64 riscv64."
+
+deps:
+	scripts/deps.sh
+
+kernel-tree: deps
+	scripts/kernel-tree
+
+kernel: deps
+	scripts/build-kernel $(ARCH)
+
+kernels: deps
+	for a in $(ARCHES); do scripts/build-kernel $$a || exit 1; done
+
+initramfs: kernel
+	scripts/mk-initramfs $(ARCH)
+
+vm-test: initramfs
+	scripts/vm-run $(ARCH) $(TEST)
+
+check:
+	scripts/check $(ARCHES)
+
+check-host:
+	scripts/deps.sh
+	python3 selftests/bed/run_host_tests.py
+
+demo:
+	scripts/demo $(ARCH)
+
+pq-import: deps
+	scripts/pq import
+
+pq-export:
+	scripts/pq export
+
+checkpatch:
+	scripts/pq checkpatch
+
+clean:
+	rm -rf build/x86_64 build/arm64 build/riscv64 build/logs build/results
+
+distclean:
+	rm -rf build
