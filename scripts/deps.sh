@@ -14,7 +14,7 @@ PKGS=(
 	# emulation
 	qemu-system-x86 qemu-system-arm qemu-system-misc qemu-utils opensbi
 	# BPF toolchain
-	clang llvm lld bpftool libbpf-dev zlib1g-dev
+	clang llvm lld bpftool libbpf-dev zlib1g-dev libzstd-dev
 	# images and signatures
 	sbsigntool systemd-boot-efi binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
 	# user space build and tests
@@ -23,7 +23,7 @@ PKGS=(
 	dpkg-dev
 )
 # arm64 libraries through multiarch (static libbpf/libelf/libz for the guest loader)
-ARM64_PKGS=(libelf-dev:arm64 zlib1g-dev:arm64 libbpf-dev:arm64 systemd-boot-efi:arm64)
+ARM64_PKGS=(libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libbpf-dev:arm64 systemd-boot-efi:arm64)
 
 missing=()
 for p in "${PKGS[@]}" "${ARM64_PKGS[@]}"; do
