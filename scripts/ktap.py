@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""Judge one QEMU test-bed run from its serial console log.
+"""Judge one QEMU test-bed run (or one host test program) from its log.
 
-A run passes only when every KTAP document in the log is complete (as many
-results as its plan announced), no result is "not ok" (XFAIL, SKIP and TODO
-directives excepted; an XPASS is a failure: an expected failure started
-passing, so the test must be updated), the kernel printed no panic, oops,
-BUG or WARNING, QEMU did not time out, and the guest's init printed
-"bed: done" (so a second kernel that never came up fails the run).
+A guest run passes only when:
+- every program the guest's init announced ("bed: stage N: tests a,b") ran
+  ("bed: run a") and exited 0 ("bed: a exited with 0"); a program that
+  kexecs is the last one of its stage, and the programs after it must be
+  announced by the next stage (the second kernel);
+- every KTAP document is complete: a plan, and as many results as it
+  announced, each number once;
+- no result failed: "not ok" (except with a TODO directive), or "ok # XPASS"
+  and "ok # TODO" (an expected failure started passing: update the test);
+- the kernel printed no panic, oops, BUG, WARNING, KASAN/UBSAN, lockdep or
+  kmemleak report;
+- QEMU did not time out or fail, and init printed "bed: done" last;
+- at least one result was printed.
 
-Usage: ktap.py LOG --name ARCH/TEST [--timed-out] [--host] [--json OUT]
+Usage: ktap.py LOG --name ARCH/SUITE [--timed-out] [--problem TEXT]... [--host] [--json OUT]
 Exit status: 0 when the run passed, 1 otherwise.
 """
 import argparse
@@ -16,9 +23,11 @@ import json
 import re
 import sys
 
-RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?([^#]*?)\s*(?:#\s*(\S+)\s*(.*))?$")
+RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?(.*?)(?: # (SKIP|XFAIL|XPASS|TODO)\b ?(.*)| #  ?(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
 HEADER = re.compile(r"^(?:TAP|KTAP) version \d+")
+STAGE = re.compile(r"^bed: stage (\d+): tests (\S*)")
+EXITED = re.compile(r"^bed: (\S+) (exited with (\d+)|killed by signal (\d+))")
 # Kernel messages that fail a run whatever the tests said.
 KERNEL_BAD = re.compile(
     r"Kernel panic - not syncing|\bOops\b|\bBUG: |------------\[ cut here \]|"
@@ -33,7 +42,7 @@ class Run:
     def __init__(self, name):
         self.name = name
         self.results = []      # (status, label, directive, reason)
-        self.problems = []     # why the run failed, beyond "not ok" lines
+        self.problems = []     # why the run failed, beyond failed results
         self.done = False
 
     def counts(self):
@@ -47,16 +56,31 @@ class Run:
         return c
 
 
-def judge(lines, name, timed_out=False, host=False):
+def classify(ok, directive):
+    if directive == "SKIP" and ok:
+        return "skip"
+    if (directive == "XFAIL" and ok) or (directive == "TODO" and not ok):
+        return "xfail"
+    if ok and directive in ("XPASS", "TODO"):
+        return "xpass"
+    return "pass" if ok and not directive else "fail"
+
+
+def judge(lines, name, timed_out=False, host=False, problems=()):
     run = Run(name)
-    doc = None                 # [plan, seen, program]
-    program = None
+    doc = None                 # {"plan", "seen", "numbers", "program"}
+    program = name.split("/")[-1] if host else None
+    stages = []                # [{"tests": [...], "ran": [...], "exited": set()}]
 
     def close_doc():
         nonlocal doc
-        if doc and doc[0] is not None and doc[1] != doc[0]:
-            run.problems.append(
-                f"{doc[2] or 'a test'} announced {doc[0]} results and printed {doc[1]}")
+        if doc is not None:
+            who = doc["program"] or "a test"
+            if doc["plan"] is None:
+                run.problems.append(f"{who} printed a KTAP header but no plan")
+            elif doc["seen"] != doc["plan"]:
+                run.problems.append(
+                    f"{who} announced {doc['plan']} results and printed {doc['seen']}")
         doc = None
 
     for raw in lines:
@@ -65,62 +89,81 @@ def judge(lines, name, timed_out=False, host=False):
             run.problems.append("kernel: " + PRINTK_TS.sub("", line).strip())
             continue
         line = PRINTK_TS.sub("", line)
-        if host and program is None:
-            program = name.split("/")[-1]
-        if line.startswith("bed: run "):
-            close_doc()
-            program = line[len("bed: run "):].strip()
-            continue
-        if line.startswith("bed: done"):
-            close_doc()
-            run.done = True
-            continue
-        m = re.match(r"^bed: (\S+) (exited with (\d+)|killed by signal (\d+))", line)
-        if m:
-            close_doc()
-            if m.group(3) is None or m.group(3) != "0":
-                run.problems.append(f"{m.group(1)} {m.group(2)}")
-            continue
-        if line.startswith("bed: test ") or line.startswith("bed: not starting"):
-            run.problems.append(line[len("bed: "):])
-            continue
+        if not host:
+            m = STAGE.match(line)
+            if m:
+                close_doc()
+                stages.append({"tests": [t for t in m.group(2).split(",") if t],
+                               "ran": [], "exited": set()})
+                continue
+            if line.startswith("bed: run "):
+                close_doc()
+                program = line[len("bed: run "):].strip()
+                if stages:
+                    stages[-1]["ran"].append(program)
+                continue
+            if line.startswith("bed: done"):
+                close_doc()
+                run.done = True
+                continue
+            m = EXITED.match(line)
+            if m:
+                close_doc()
+                if stages:
+                    stages[-1]["exited"].add(m.group(1))
+                if m.group(3) != "0":
+                    run.problems.append(f"{m.group(1)} {m.group(2)}")
+                continue
+            if line.startswith("bed: test "):
+                run.problems.append(line[len("bed: "):])
+                continue
         if HEADER.match(line):
             close_doc()
-            doc = [None, 0, program]
+            doc = {"plan": None, "seen": 0, "numbers": set(), "program": program}
             continue
         if doc is None:
             continue
         m = PLAN.match(line)
-        if m and doc[0] is None:
-            doc[0] = int(m.group(1))
+        if m and doc["plan"] is None:
+            doc["plan"] = int(m.group(1))
             continue
         m = RESULT.match(line)
         if m:
-            doc[1] += 1
+            doc["seen"] += 1
+            num = int(m.group(2))
+            if num in doc["numbers"]:
+                run.problems.append(f"{doc['program']}: result number {num} printed twice")
+            doc["numbers"].add(num)
             ok = m.group(1) == "ok"
-            label = f"{program}: {m.group(3).strip()}" if program else m.group(3).strip()
-            directive = (m.group(4) or "").upper()
-            reason = (m.group(5) or "").strip()
-            if directive == "SKIP":
-                status = "skip"
-            elif directive == "XFAIL" or (directive == "TODO" and not ok):
-                status = "xfail"
-            elif directive in ("XPASS", "TODO"):
-                status = "xpass"
+            directive = m.group(4) or ""
+            reason = (m.group(5) if directive else m.group(6)) or ""
+            label = m.group(3).strip()
+            if doc["program"] and not host:
+                label = f"{doc['program']}: {label}"
+            status = classify(ok, directive)
+            if status == "xpass":
                 reason = "expected to fail but passed: update the test"
-            else:
-                status = "pass" if ok else "fail"
-            run.results.append((status, label, directive, reason))
+            run.results.append((status, label, directive, reason.strip()))
     close_doc()
+
+    # Every announced program ran and exited; a kexec hands the rest on.
+    for i, st in enumerate(stages):
+        nxt = stages[i + 1] if i + 1 < len(stages) else None
+        for p in st["ran"]:
+            if p not in st["exited"] and not (nxt and p == st["ran"][-1]):
+                run.problems.append(f"{p} never exited (stage {i + 1})")
+        for p in st["tests"]:
+            if p == "shell" or p in st["ran"]:
+                continue
+            if nxt is None or p not in nxt["tests"]:
+                run.problems.append(f"{p} was announced in stage {i + 1} but never ran")
+
+    run.problems.extend(problems)
     if timed_out:
         run.problems.append("timed out (QEMU killed)")
-    if host:
-        if not run.results:
-            run.problems.append("printed no test results")
-        return run
-    if not run.done:
-        if not run.results:
-            run.problems.append("the guest printed no test output")
+    if not run.results:
+        run.problems.append("no test results were printed")
+    if not host and not run.done:
         run.problems.append("the guest never reached 'bed: done' "
                             "(hang, panic, or a second kernel that did not start)")
     return run
@@ -131,12 +174,14 @@ def main():
     ap.add_argument("log")
     ap.add_argument("--name", required=True)
     ap.add_argument("--timed-out", action="store_true")
-    ap.add_argument("--json")
+    ap.add_argument("--problem", action="append", default=[],
+                    help="a failure found outside the log (e.g. QEMU's exit code)")
     ap.add_argument("--host", action="store_true",
                     help="a host test program's output: no guest, no 'bed: done'")
+    ap.add_argument("--json")
     a = ap.parse_args()
     with open(a.log, errors="replace") as f:
-        run = judge(f, a.name, a.timed_out, a.host)
+        run = judge(f, a.name, a.timed_out, a.host, a.problem)
     mark = {"pass": "ok  ", "fail": "FAIL", "skip": "skip", "xfail": "xfail", "xpass": "XPASS"}
     for status, label, _, reason in run.results:
         extra = f"  ({reason})" if reason and status != "pass" else ""

@@ -1,6 +1,7 @@
 # Shared helpers for the project's scripts (sourced, not run).
 # shellcheck shell=bash
 
+export LC_ALL=C
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC=$BUILD/linux
@@ -28,4 +29,7 @@ arch_setup() {
 		die "unknown ARCH '$1' (use x86_64, arm64 or riscv64)" ;;
 	esac
 	KOUT=$BUILD/$1
+	# DEBUG=1: the kernel with kernel/configs/debug.config, in its own tree
+	[ "${DEBUG:-0}" = 1 ] && KOUT=$KOUT-debug
+	return 0
 }

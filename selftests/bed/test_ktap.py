@@ -89,8 +89,54 @@ class Judge(unittest.TestCase):
         self.assertTrue(any("killed by signal 11" in p for p in r.problems))
 
     def test_missing_test_program_fails(self):
-        r = judge(["bed: test nosuch: /tests/nosuch: No such file or directory",
+        r = judge(["bed: stage 1: tests nosuch",
+                   "bed: test nosuch: /tests/nosuch: No such file or directory",
                    "bed: done"])
+        self.assertIn("test nosuch: /tests/nosuch: No such file or directory", r.problems)
+        self.assertIn("nosuch was announced in stage 1 but never ran", r.problems)
+
+    def test_failure_reason_is_not_a_directive(self):
+        # kselftest prints a failure's reason after "#  " (two spaces)
+        for line in ("not ok 1 a #  skip the rest", "not ok 1 a #  xfail", "not ok 1 a # SKIP x",
+                     "not ok 1 a # XFAIL x"):
+            r = ktap.judge(["KTAP version 1", "1..1", line], "host/t", host=True)
+            self.assertEqual(r.counts()["failed"], 1, line)
+
+    def test_directives(self):
+        for line, status in (("ok 1 a # SKIP no image", "skip"), ("ok 1 a # XFAIL why", "xfail"),
+                             ("not ok 1 a # TODO later", "xfail"), ("ok 1 a # TODO later", "xpass"),
+                             ("ok 1 a # XPASS", "xpass"), ("ok 1 a", "pass"),
+                             ("not ok 1 a #  reason", "fail")):
+            r = ktap.judge(["KTAP version 1", "1..1", line], "host/t", host=True)
+            self.assertEqual(r.results[0][0], status, line)
+
+    def test_header_without_plan_fails(self):
+        r = ktap.judge(["KTAP version 1", "ok 1 a"], "host/t", host=True)
+        self.assertIn("t printed a KTAP header but no plan", r.problems)
+
+    def test_duplicate_result_number_fails(self):
+        r = ktap.judge(["KTAP version 1", "1..2", "ok 1 a", "ok 1 b"], "host/t", host=True)
+        self.assertEqual(r.counts()["failed"], 1)
+
+    def test_program_after_kexec_must_run_in_next_stage(self):
+        lines = [l.replace("tests kexec_baseline,kexec_roundtrip",
+                           "tests kexec_baseline,kexec_roundtrip,later") for l in GOOD]
+        r = judge(lines)
+        self.assertIn("later was announced in stage 1 but never ran", r.problems)
+        lines = [l.replace("tests kexec_stage2", "tests kexec_stage2,later") for l in lines]
+        r = judge(lines)
+        self.assertIn("later was announced in stage 2 but never ran", r.problems)
+
+    def test_program_that_never_exits_fails(self):
+        lines = [l for l in GOOD if "kexec_baseline exited" not in l]
+        self.assertIn("kexec_baseline never exited (stage 1)", judge(lines).problems)
+
+    def test_done_without_results_fails(self):
+        r = judge(["bed: stage 1: tests shell", "bed: done"])
+        self.assertIn("no test results were printed", r.problems)
+
+    def test_outside_problem_fails(self):
+        r = judge(GOOD, problems=["qemu exited with 1"])
         self.assertEqual(r.counts()["failed"], 1)
 
     def test_host_program_needs_no_guest(self):

@@ -8,16 +8,23 @@
  */
 #include <sys/reboot.h>
 #include <linux/reboot.h>
+#include <dirent.h>
 #include <time.h>
 
 #include "../guest/bed.h"
 
 #define STAGE2_INITRD "/tmp/stage2.cpio"
 
-/* Build the second kernel's initrd: this bed's /init, kexec_stage2, a nonce. */
+/*
+ * Build the second kernel's initrd: this bed's /init and every program in
+ * /tests (so what follows kexec_stage2 can run there too), and a nonce.
+ */
 static int make_stage2_initrd(const char *nonce)
 {
 	struct bed_cpio c = { 0 };
+	char src[300], name[300];
+	struct dirent *de;
+	DIR *dir;
 	int ret;
 
 	c.fd = open(STAGE2_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -26,8 +33,18 @@ static int make_stage2_initrd(const char *nonce)
 	bed_cpio_dir(&c, "tests");
 	bed_cpio_dir(&c, "stage2");
 	ret = bed_cpio_file(&c, "init", "/init");
-	if (!ret)
-		ret = bed_cpio_file(&c, "tests/kexec_stage2", "/tests/kexec_stage2");
+	dir = opendir("/tests");
+	if (!dir && !ret)
+		ret = -errno;
+	while (!ret && dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
+		snprintf(name, sizeof(name), "tests/%s", de->d_name);
+		ret = bed_cpio_file(&c, name, src);
+	}
+	if (dir)
+		closedir(dir);
 	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
 	if (!ret)
 		ret = bed_cpio_end(&c);
@@ -36,24 +53,34 @@ static int make_stage2_initrd(const char *nonce)
 	return ret;
 }
 
-/* The running command line without bed.* parameters, plus stage 2's. */
-static void stage2_cmdline(char *out, size_t size, const char *nonce)
+/*
+ * The running command line without bed.* parameters, plus stage 2's: the
+ * second kernel runs kexec_stage2, then what was to follow this program
+ * (BED_NEXT, from /init). -E2BIG when it does not fit.
+ */
+static int stage2_cmdline(char *out, size_t size, const char *nonce)
 {
+	const char *next = getenv("BED_NEXT");
 	char cur[BED_CMDLINE_MAX];
 	char *p, *save = NULL;
 	size_t len = 0;
+	int n;
 
-	out[0] = '\0';
 	if (bed_read_file("/proc/cmdline", cur, sizeof(cur)) < 0)
-		cur[0] = '\0';
+		return -errno;
 	for (p = strtok_r(cur, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
 		if (!strncmp(p, "bed.", 4))
 			continue;
-		len += snprintf(out + len, size - len, "%s ", p);
-		if (len >= size)
-			return;
+		n = snprintf(out + len, size - len, "%s ", p);
+		if (n < 0 || (size_t)n >= size - len)
+			return -E2BIG;
+		len += n;
 	}
-	snprintf(out + len, size - len, "bed.stage=2 bed.test=kexec_stage2 bed.nonce=%s", nonce);
+	n = snprintf(out + len, size - len, "bed.stage=2 bed.test=kexec_stage2%s%s bed.nonce=%s",
+		     next && *next ? "," : "", next ? next : "", nonce);
+	if (n < 0 || (size_t)n >= size - len)
+		return -E2BIG;
+	return 0;
 }
 
 static int kexec_into_stage2(void)
@@ -69,7 +96,11 @@ static int kexec_into_stage2(void)
 		printf("bed: test kexec_roundtrip: stage 2 initrd %s: %s\n", STAGE2_INITRD, strerror(-ret));
 		return 1;
 	}
-	stage2_cmdline(cmdline, sizeof(cmdline), nonce);
+	ret = stage2_cmdline(cmdline, sizeof(cmdline), nonce);
+	if (ret) {
+		printf("bed: test kexec_roundtrip: stage 2 command line: %s\n", strerror(-ret));
+		return 1;
+	}
 	kfd = open(BED_NATIVE_IMAGE, O_RDONLY | O_CLOEXEC);
 	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
 	if (kfd < 0 || ifd < 0) {
