@@ -4,7 +4,7 @@ ARCHES ?= x86_64 arm64 riscv64
 TEST ?= kexec_baseline,kexec_roundtrip
 
 .PHONY: help deps kernel-tree kernel kernels initramfs vm-test check check-host \
-	demo pq-import pq-export checkpatch clean distclean
+	demo pq-import pq-export pq-status checkpatch clean distclean
 
 help:
 	@echo "kexec-pe-bpf: boot signed PE kernels (UKI, EFI zboot) with kexec_file_load"
@@ -12,7 +12,8 @@ help:
 	@echo "  make demo                 the end-to-end demo in QEMU (ARCH=$(ARCH))"
 	@echo "  make check                all tests: host tests, then per architecture the"
 	@echo "                            kernel, the initramfs and the QEMU suites"
-	@echo "                            (ARCHES='$(ARCHES)'); last line 'N passed, N failed'"
+	@echo "                            (ARCHES='$(ARCHES)'); last line"
+	@echo "                            'N passed, N failed, N skipped'"
 	@echo "  make check-host           host tests only"
 	@echo
 	@echo "  make deps                 install the Debian packages (scripts/deps.sh)"
@@ -22,9 +23,11 @@ help:
 	@echo "  make initramfs ARCH=a     the bed's guest initramfs, build/<a>/bed/initramfs.cpio"
 	@echo "  make vm-test ARCH=a TEST=p1,p2"
 	@echo "                            boot QEMU and run guest programs; log in build/logs/<a>/"
+	@echo "                            (DEBUG=1 with kernel, initramfs, vm-test: the debug kernel)"
 	@echo
 	@echo "  make pq-import            the series as commits in build/linux (branch 'queue')"
 	@echo "  make pq-export            regenerate patches/ from those commits (cover letter too)"
+	@echo "  make pq-status            what differs between build/linux and patches/"
 	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
 	@echo
 	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"
@@ -66,11 +69,14 @@ pq-import: deps
 pq-export:
 	scripts/pq export
 
+pq-status:
+	scripts/pq status
+
 checkpatch:
-	scripts/pq checkpatch
+	scripts/kernel-tree && scripts/pq checkpatch
 
 clean:
-	rm -rf build/x86_64 build/arm64 build/riscv64 build/logs build/results
+	rm -rf build/x86_64 build/arm64 build/riscv64 build/*-debug build/logs build/results
 
 distclean:
 	rm -rf build

@@ -25,23 +25,37 @@ PKGS=(
 # arm64 libraries through multiarch (static libbpf/libelf/libz for the guest loader)
 ARM64_PKGS=(libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libbpf-dev:arm64 systemd-boot-efi:arm64)
 
+if ! grep -qsx 'ID=debian' /etc/os-release; then
+	echo "deps: this project installs Debian 12 (bookworm) packages; /etc/os-release says: $(grep -s '^PRETTY_NAME=' /etc/os-release)" >&2
+	exit 1
+fi
+native=$(dpkg --print-architecture)
+
 missing=()
 for p in "${PKGS[@]}" "${ARM64_PKGS[@]}"; do
-	if ! dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed; then
+	# qualify by architecture: an arm64 copy must not stand in for the host's
+	case "$p" in *:*) q=$p ;; *) q=$p:$native ;; esac
+	if ! dpkg-query -W -f='${db:Status-Status}\n' "$q" 2>/dev/null | grep -qx installed &&
+	   ! dpkg-query -W -f='${db:Status-Status}\n' "$p:all" 2>/dev/null | grep -qx installed; then
 		missing+=("$p")
 	fi
 done
 
+# Source packages (scripts/riscv64-sysroot) need deb-src entries for the same
+# suites as the binary ones.
+have_src() { grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; }
+
 if [ "${1:-}" = "--check" ]; then
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "deps: missing: ${missing[*]}" >&2
+	if [ ${#missing[@]} -gt 0 ] || ! have_src; then
+		[ ${#missing[@]} -eq 0 ] || echo "deps: missing: ${missing[*]}" >&2
+		have_src || echo "deps: no deb-src entries in /etc/apt (needed by scripts/riscv64-sysroot)" >&2
 		exit 1
 	fi
 	echo "deps: all installed"
 	exit 0
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && have_src; then
 	echo "deps: all ${#PKGS[@]} + ${#ARM64_PKGS[@]} packages installed"
 	exit 0
 fi
@@ -52,8 +66,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	$SUDO dpkg --add-architecture arm64
 fi
 # deb-src entries for the same suites as the binary ones (riscv64 libraries are
-# built from source: scripts/riscv64-sysroot.sh)
-if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+# built from source: scripts/riscv64-sysroot)
+if ! have_src; then
 	for f in /etc/apt/sources.list.d/debian.sources; do
 		[ -f "$f" ] || continue
 		sed -e 's/^Types: deb$/Types: deb-src/' "$f" | $SUDO tee /etc/apt/sources.list.d/kexec-pe-deb-src.sources >/dev/null
@@ -62,7 +76,9 @@ if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sourc
 		grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' | $SUDO tee /etc/apt/sources.list.d/kexec-pe-deb-src.list >/dev/null
 	fi
 fi
-echo "deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 echo "deps: done"

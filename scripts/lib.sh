@@ -33,3 +33,19 @@ arch_setup() {
 	[ "${DEBUG:-0}" = 1 ] && KOUT=$KOUT-debug
 	return 0
 }
+
+# The subject and blurb of a format-patch cover letter, without the
+# generated shortlog and diffstat: the branch description it was made from.
+cover_description() {
+	python3 - "$1" <<'PY'
+import email, email.policy, re, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+subject = re.sub(r"^\[[^]]*\]\s*", "", " ".join(str(msg["Subject"]).split()))
+out = []
+for line in msg.get_content().splitlines():
+    if re.match(r"^\S.* \(\d+\):$", line):   # shortlog: "Author (N):"
+        break
+    out.append(line)
+print(subject + "\n\n" + "\n".join(out).strip())
+PY
+}
