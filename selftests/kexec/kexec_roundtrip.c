@@ -9,6 +9,7 @@
 #include <sys/reboot.h>
 #include <linux/reboot.h>
 #include <dirent.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "../guest/bed.h"
@@ -86,11 +87,16 @@ static int stage2_cmdline(char *out, size_t size, const char *nonce)
 static int kexec_into_stage2(void)
 {
 	char nonce[32], cmdline[BED_CMDLINE_MAX];
+	unsigned long long rnd;
 	struct timespec ts;
 	int kfd, ifd, ret;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(nonce, sizeof(nonce), "%lx%lx", (long)ts.tv_sec, ts.tv_nsec ^ getpid());
+	/* The guests have no RTC to speak of: prefer the kernel's CRNG. */
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		rnd = (unsigned long long)ts.tv_sec << 32 ^ ts.tv_nsec ^ getpid();
+	}
+	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
 	ret = make_stage2_initrd(nonce);
 	if (ret) {
 		printf("bed: test kexec_roundtrip: stage 2 initrd %s: %s\n", STAGE2_INITRD, strerror(-ret));
