@@ -58,7 +58,9 @@ check:
 
 check-host:
 	scripts/deps.sh
-	python3 selftests/bed/run_host_tests.py
+	mkdir -p build/logs
+	python3 selftests/bed/run_host_tests.py >build/logs/host-bed.log 2>&1; \
+	rc=$$?; python3 scripts/ktap.py build/logs/host-bed.log --host --name host/bed && exit $$rc
 
 demo:
 	scripts/demo $(ARCH)
