@@ -57,10 +57,7 @@ check:
 	scripts/check $(ARCHES)
 
 check-host:
-	scripts/deps.sh
-	mkdir -p build/logs
-	python3 selftests/bed/run_host_tests.py >build/logs/host-bed.log 2>&1; \
-	rc=$$?; python3 scripts/ktap.py build/logs/host-bed.log --host --name host/bed && exit $$rc
+	scripts/check --host-only
 
 demo:
 	scripts/demo $(ARCH)

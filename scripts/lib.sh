@@ -34,6 +34,11 @@ arch_setup() {
 	return 0
 }
 
+# The patches patches/series lists, one a line, in order.
+series_patches() {
+	grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/series" || true
+}
+
 # The subject and blurb of a format-patch cover letter, without the
 # generated shortlog and diffstat: the branch description it was made from.
 cover_description() {
