@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stage 1 of the PE-BPF kexec round trip, with signatures enforced: turn
+ * lockdown on, check that images whose signature fails are refused with
+ * EPERM before their parser is exposed, then load the signed UKI
+ * /boot/kexec_pe/ok.efi through the procfs/eventfd handshake (the series'
+ * selftest loader) with an initrd holding this bed's /init and tests and
+ * a nonce, and reboot(LINUX_REBOOT_CMD_KEXEC) into the kernel its parser
+ * produced. kexec_pe_stage2, in that kernel, checks what it was given.
+ *
+ * Under enforced signatures the parser follows systemd-stub: the UKI's
+ * .cmdline wins over the command line given here, which must not reach
+ * the second kernel; the initrd is the UKI's .initrd followed by ours.
+ */
+#include <sys/reboot.h>
+#include <linux/reboot.h>
+#include <sys/random.h>
+#include <dirent.h>
+
+#include "../guest/bed.h"
+#include "kexec_pe/kexec_pe_loader.h"
+#include "kselftest_harness.h"
+
+#define LOCKDOWN	"/sys/kernel/security/lockdown"
+#define UKI		"/boot/kexec_pe/ok.efi"
+#define STAGE2_INITRD	"/tmp/stage2.cpio"
+#define USER_CMDLINE	"bed.user_cmdline=1 bed.stage=2 bed.test=kexec_stage2"
+
+static int make_stage2_initrd(const char *nonce)
+{
+	struct bed_cpio c = { 0 };
+	char src[300], name[300];
+	struct dirent *de;
+	DIR *dir;
+	int ret;
+
+	c.fd = open(STAGE2_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c.fd < 0)
+		return -errno;
+	bed_cpio_dir(&c, "tests");
+	bed_cpio_dir(&c, "stage2");
+	ret = bed_cpio_file(&c, "init", "/init");
+	dir = opendir("/tests");
+	if (!dir && !ret)
+		ret = -errno;
+	while (!ret && dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
+		snprintf(name, sizeof(name), "tests/%s", de->d_name);
+		ret = bed_cpio_file(&c, name, src);
+	}
+	if (dir)
+		closedir(dir);
+	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
+	if (!ret)
+		ret = bed_cpio_end(&c);
+	if (close(c.fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+TEST(lockdown_on)
+{
+	char state[256];
+	int fd = open(LOCKDOWN, O_WRONLY);
+
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", LOCKDOWN, strerror(errno));
+	ASSERT_EQ(9, write(fd, "integrity", 9));
+	close(fd);
+	ASSERT_LT(0, bed_read_file(LOCKDOWN, state, sizeof(state)));
+	ASSERT_NE(NULL, strstr(state, "[integrity]")) TH_LOG("lockdown is %s", state);
+}
+
+static void refused(struct __test_metadata *_metadata, const char *img)
+{
+	struct kpe_opts o = {};
+	struct kpe_result res;
+
+	ASSERT_EQ(-EPERM, kpe_load(img, -1, "", &o, &res)) TH_LOG("%s", img);
+	ASSERT_FALSE(res.notified) TH_LOG("%s: its parser was exposed", img);
+}
+
+TEST(enforced_refuses_unsigned)
+{
+	refused(_metadata, "/boot/kexec_pe/unsigned.efi");
+}
+
+TEST(enforced_refuses_untrusted)
+{
+	refused(_metadata, "/boot/kexec_pe/untrusted.efi");
+}
+
+TEST(enforced_refuses_tampered)
+{
+	refused(_metadata, "/boot/kexec_pe/tampered-bpf.efi");
+}
+
+TEST(load_uki_and_kexec)
+{
+	struct kpe_opts o = {};
+	struct kpe_result res;
+	unsigned long long rnd = 0;
+	char nonce[32];
+	int ifd;
+
+	ASSERT_EQ(sizeof(rnd), getrandom(&rnd, sizeof(rnd), 0));
+	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
+	ASSERT_EQ(0, make_stage2_initrd(nonce));
+	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ifd);
+	ASSERT_EQ(0, kpe_load(UKI, ifd, USER_CMDLINE, &o, &res))
+		TH_LOG("loader: %s", res.loader_error);
+	close(ifd);
+	printf("bed: kexec into stage 2: %s, nonce %s (in the initrd)\n", UKI, nonce);
+	fflush(stdout);
+	sync();
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	TH_LOG("reboot(LINUX_REBOOT_CMD_KEXEC): %s", strerror(errno));
+	ASSERT_TRUE(false);
+}
+
+TEST_HARNESS_MAIN
