@@ -4,7 +4,7 @@ ARCHES ?= x86_64 arm64 riscv64
 TEST ?= kexec_baseline,kexec_roundtrip
 
 .PHONY: help deps kernel-tree kernel kernels initramfs vm-test check check-host \
-	demo pq-import pq-export pq-status checkpatch clean distclean
+	demo pq-import pq-export pq-status checkpatch bisect-check clean distclean
 
 help:
 	@echo "kexec-pe-bpf: boot signed PE kernels (UKI, EFI zboot) with kexec_file_load"
@@ -29,6 +29,8 @@ help:
 	@echo "  make pq-export            regenerate patches/ from those commits (cover letter too)"
 	@echo "  make pq-status            what differs between build/linux and patches/"
 	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
+	@echo "  make bisect-check         build every prefix of the series (ARCH=$(ARCH)),"
+	@echo "                            in a worktree of its own; logs in build/logs/"
 	@echo
 	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"
 	@echo "  make distclean            remove build/ entirely"
@@ -73,6 +75,9 @@ pq-status:
 
 checkpatch:
 	scripts/kernel-tree && scripts/pq checkpatch
+
+bisect-check: deps
+	scripts/kernel-tree && scripts/bisect-build $(ARCH)
 
 clean:
 	rm -rf build/x86_64 build/arm64 build/riscv64 build/*-debug build/logs build/results
