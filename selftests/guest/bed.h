@@ -7,6 +7,7 @@
 #ifndef BED_H
 #define BED_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -226,6 +227,45 @@ static inline int bed_cpio_end(struct bed_cpio *c)
 {
 	bed_cpio_hdr(c, "TRAILER!!!", 0, 0);
 	return -c->err;
+}
+
+/*
+ * The initrd of a second kernel: this bed's /init, every program in
+ * /tests (so that the programs after a kexec can run there too), and a
+ * nonce in /stage2/nonce. 0 or -errno.
+ */
+static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
+{
+	struct bed_cpio c = { 0 };
+	char src[300], name[300];
+	struct dirent *de;
+	DIR *dir;
+	int ret;
+
+	c.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c.fd < 0)
+		return -errno;
+	bed_cpio_dir(&c, "tests");
+	bed_cpio_dir(&c, "stage2");
+	ret = bed_cpio_file(&c, "init", "/init");
+	dir = opendir("/tests");
+	if (!dir && !ret)
+		ret = -errno;
+	while (!ret && dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
+		snprintf(name, sizeof(name), "tests/%s", de->d_name);
+		ret = bed_cpio_file(&c, name, src);
+	}
+	if (dir)
+		closedir(dir);
+	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
+	if (!ret)
+		ret = bed_cpio_end(&c);
+	if (close(c.fd) && !ret)
+		ret = -errno;
+	return ret;
 }
 
 #endif /* BED_H */

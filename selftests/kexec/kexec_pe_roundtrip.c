@@ -27,40 +27,6 @@
 #define STAGE2_INITRD	"/tmp/stage2.cpio"
 #define USER_CMDLINE	"bed.user_cmdline=1 bed.stage=2 bed.test=kexec_stage2"
 
-static int make_stage2_initrd(const char *nonce)
-{
-	struct bed_cpio c = { 0 };
-	char src[300], name[300];
-	struct dirent *de;
-	DIR *dir;
-	int ret;
-
-	c.fd = open(STAGE2_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (c.fd < 0)
-		return -errno;
-	bed_cpio_dir(&c, "tests");
-	bed_cpio_dir(&c, "stage2");
-	ret = bed_cpio_file(&c, "init", "/init");
-	dir = opendir("/tests");
-	if (!dir && !ret)
-		ret = -errno;
-	while (!ret && dir && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
-		snprintf(name, sizeof(name), "tests/%s", de->d_name);
-		ret = bed_cpio_file(&c, name, src);
-	}
-	if (dir)
-		closedir(dir);
-	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
-	if (!ret)
-		ret = bed_cpio_end(&c);
-	if (close(c.fd) && !ret)
-		ret = -errno;
-	return ret;
-}
-
 TEST(lockdown_on)
 {
 	char state[256];
@@ -111,7 +77,7 @@ TEST(load_uki)
 
 	ASSERT_EQ(sizeof(rnd), getrandom(&rnd, sizeof(rnd), 0));
 	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
-	ASSERT_EQ(0, make_stage2_initrd(nonce));
+	ASSERT_EQ(0, bed_make_stage2_initrd(STAGE2_INITRD, nonce));
 	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, ifd);
 	ASSERT_EQ(0, kpe_load(UKI, ifd, USER_CMDLINE, &o, &res))

@@ -17,44 +17,6 @@
 #define STAGE2_INITRD "/tmp/stage2.cpio"
 
 /*
- * Build the second kernel's initrd: this bed's /init and every program in
- * /tests (so what follows kexec_stage2 can run there too), and a nonce.
- */
-static int make_stage2_initrd(const char *nonce)
-{
-	struct bed_cpio c = { 0 };
-	char src[300], name[300];
-	struct dirent *de;
-	DIR *dir;
-	int ret;
-
-	c.fd = open(STAGE2_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (c.fd < 0)
-		return -errno;
-	bed_cpio_dir(&c, "tests");
-	bed_cpio_dir(&c, "stage2");
-	ret = bed_cpio_file(&c, "init", "/init");
-	dir = opendir("/tests");
-	if (!dir && !ret)
-		ret = -errno;
-	while (!ret && dir && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
-		snprintf(name, sizeof(name), "tests/%s", de->d_name);
-		ret = bed_cpio_file(&c, name, src);
-	}
-	if (dir)
-		closedir(dir);
-	bed_cpio_data(&c, "stage2/nonce", 0644, nonce, strlen(nonce));
-	if (!ret)
-		ret = bed_cpio_end(&c);
-	if (close(c.fd) && !ret)
-		ret = -errno;
-	return ret;
-}
-
-/*
  * The running command line without bed.* parameters, plus stage 2's: the
  * second kernel runs kexec_stage2, then what was to follow this program
  * (BED_NEXT, from /init). -E2BIG when it does not fit.
@@ -97,7 +59,7 @@ static int kexec_into_stage2(void)
 		rnd = (unsigned long long)ts.tv_sec << 32 ^ ts.tv_nsec ^ getpid();
 	}
 	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
-	ret = make_stage2_initrd(nonce);
+	ret = bed_make_stage2_initrd(STAGE2_INITRD, nonce);
 	if (ret) {
 		printf("bed: test kexec_roundtrip: stage 2 initrd %s: %s\n", STAGE2_INITRD, strerror(-ret));
 		return 1;
