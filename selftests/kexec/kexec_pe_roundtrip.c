@@ -67,6 +67,21 @@ TEST(enforced_refuses_tampered)
 	refused(_metadata, "/boot/kexec_pe/tampered-bpf.efi");
 }
 
+/*
+ * A signed UKI whose parser produces an unsigned kernel: with signatures
+ * enforced the produced kernel must pass the signature check too, so a
+ * parser (or a program attached in its place) cannot boot an unsigned
+ * kernel.
+ */
+TEST(enforced_refuses_unsigned_produced_kernel)
+{
+	struct kpe_opts o = {};
+	struct kpe_result res;
+
+	ASSERT_EQ(-ENODATA, kpe_load("/boot/kexec_pe/unsigned-linux.efi", -1, "", &o, &res));
+	ASSERT_TRUE(res.notified);
+}
+
 TEST(load_uki)
 {
 	struct kpe_opts o = {};
