@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	# kernel source and kernel build
 	linux-source-6.12 build-essential bc bison flex libssl-dev libelf-dev
-	dwarves cpio xz-utils zstd lz4 lzop kmod openssl rsync python3 git ccache
+	dwarves cpio xz-utils zstd lz4 lzop bzip2 gzip kmod openssl rsync python3 git ccache
 	# cross toolchains and their C libraries
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross
