@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "bpf.hpp"
+
+#include "error.hpp"
+
+#include <bpf/bpf.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+namespace kexecpe {
+
+namespace {
+
+// libbpf's print callback is process-wide: the capture it writes to is too
+std::mutex g_capture_mutex;	// held by the live LibbpfLog
+std::mutex g_buf_mutex;
+std::string g_buf;
+bool g_echo;
+constexpr std::size_t kKeep = 1 << 16;
+
+int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = std::vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		return 0;
+	std::lock_guard lock(g_buf_mutex);
+	if (g_echo)
+		std::fprintf(stderr, "libbpf: %s", line);
+	g_buf.append(line, std::min<std::size_t>(n, sizeof(line) - 1));
+	if (g_buf.size() > kKeep)
+		g_buf.erase(0, g_buf.size() - kKeep);
+	(void)level;
+	return 0;
+}
+
+std::string section_target(std::string_view sec)
+{
+	auto slash = sec.find('/');
+	return slash == std::string_view::npos ? std::string() : std::string(sec.substr(slash + 1));
+}
+
+std::string or_unknown(const char *s)
+{
+	return s ? s : "unknown";
+}
+
+} // namespace
+
+LibbpfLog::LibbpfLog(bool echo)
+{
+	g_capture_mutex.lock();
+	std::lock_guard lock(g_buf_mutex);
+	g_buf.clear();
+	g_echo = echo;
+	libbpf_set_print(print_fn);
+}
+
+LibbpfLog::~LibbpfLog()
+{
+	libbpf_set_print(nullptr);
+	g_capture_mutex.unlock();
+}
+
+std::string LibbpfLog::tail(std::size_t max) const
+{
+	std::lock_guard lock(g_buf_mutex);
+	std::string t = g_buf.size() > max ? g_buf.substr(g_buf.size() - max) : g_buf;
+
+	while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+		t.pop_back();
+	return t;
+}
+
+const BpfProgramInfo *BpfObjectInfo::parser() const noexcept
+{
+	for (const BpfProgramInfo &p : programs)
+		if (p.attach_target == kHook)
+			return &p;
+	return nullptr;
+}
+
+BpfObject open_bpf(std::span<const std::uint8_t> elf, const std::string &object,
+		   const LibbpfLog &log)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "kexec_pe_parser");
+	bpf_object *o = bpf_object__open_mem(elf.data(), elf.size(), &opts);
+
+	if (!o) {
+		int err = errno ? errno : EINVAL;
+		// libbpf says EINVAL/ENOENT/... for "not an ELF BPF object"
+		std::string why = log.tail(400);
+		throw Error(err == ENOMEM ? ENOMEM : ELIBBAD, object,
+			    "not a BPF object libbpf can open" + (why.empty() ? "" : " (libbpf: " + why + ")"),
+			    "rebuild the parser with clang -target bpf and embed it again");
+	}
+	return BpfObject(o);
+}
+
+bpf_program *find_parser(bpf_object *obj, const std::string &object)
+{
+	bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		if (section_target(bpf_program__section_name(p)) == kHook)
+			return p;
+	}
+	throw Error(ENOENT, object, "no program attaches to kexec_pe_parser_hook",
+		    "the parser needs SEC(\"fentry.s/kexec_pe_parser_hook\")");
+}
+
+BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string &object)
+{
+	LibbpfLog log;
+	BpfObject obj = open_bpf(elf, object, log);
+	BpfObjectInfo info;
+	bpf_program *p;
+	bpf_map *m;
+
+	bpf_object__for_each_program(p, obj.get()) {
+		BpfProgramInfo pi;
+
+		pi.name = bpf_program__name(p);
+		pi.section = bpf_program__section_name(p);
+		pi.type = or_unknown(libbpf_bpf_prog_type_str(bpf_program__type(p)));
+		pi.attach_type = or_unknown(libbpf_bpf_attach_type_str(
+			bpf_program__expected_attach_type(p)));
+		pi.attach_target = section_target(pi.section);
+		// libbpf sets BPF_F_SLEEPABLE at load; the ".s" of the section
+		// prefix ("fentry.s/") says it before
+		std::string_view prefix = std::string_view(pi.section).substr(0, pi.section.find('/'));
+		pi.sleepable = (bpf_program__flags(p) & BPF_F_SLEEPABLE) ||
+			       (prefix.size() > 2 && prefix.substr(prefix.size() - 2) == ".s");
+		pi.instructions = bpf_program__insn_cnt(p);
+		info.programs.push_back(std::move(pi));
+	}
+	bpf_object__for_each_map(m, obj.get()) {
+		BpfMapInfo mi;
+
+		mi.name = bpf_map__name(m);
+		mi.type = or_unknown(libbpf_bpf_map_type_str(bpf_map__type(m)));
+		mi.key_size = bpf_map__key_size(m);
+		mi.value_size = bpf_map__value_size(m);
+		mi.max_entries = bpf_map__max_entries(m);
+		info.maps.push_back(std::move(mi));
+	}
+	return info;
+}
+
+void fill_files_map(bpf_object *obj, const std::vector<std::string> &files,
+		    const std::string &object)
+{
+	if (files.empty())
+		return;
+	bpf_map *m = bpf_object__find_map_by_name(obj, std::string(kFilesMap).c_str());
+	if (!m)
+		throw Error(ENOENT, object, "the parser has no " + std::string(kFilesMap) + " map",
+			    "this image's parser takes no addons; load without --addon");
+	if (bpf_map__type(m) != BPF_MAP_TYPE_ARRAY || bpf_map__key_size(m) != 4)
+		throw Error(EINVAL, object, std::string(kFilesMap) + " is not an array with __u32 keys");
+	if (files.size() > bpf_map__max_entries(m))
+		throw Error(E2BIG, object, std::to_string(files.size()) + " addons given, the parser takes at most " +
+			    std::to_string(bpf_map__max_entries(m)));
+	std::vector<char> value(bpf_map__value_size(m));
+	for (std::uint32_t i = 0; i < files.size(); i++) {
+		if (files[i].size() + 1 > value.size())
+			throw Error(ENAMETOOLONG, files[i], "path longer than the parser's " +
+				    std::to_string(value.size() - 1) + " bytes");
+		std::fill(value.begin(), value.end(), 0);
+		std::copy(files[i].begin(), files[i].end(), value.begin());
+		if (bpf_map__update_elem(m, &i, sizeof(i), value.data(), value.size(), BPF_ANY))
+			throw_errno(object, "update " + std::string(kFilesMap) + "[" + std::to_string(i) + "]");
+	}
+}
+
+} // namespace kexecpe

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+// libbpf, owned: one owner per object and link, destroyed on every path,
+// and libbpf's messages captured so that an error can quote the verifier.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kexecpe {
+
+// The hook the parser attaches to, and the map the loader fills with the
+// files the parser may pass to bpf_kexec_supplement_initrd() (addons):
+// BPF_MAP_TYPE_ARRAY, __u32 key, value a NUL-terminated path.
+inline constexpr std::string_view kHook = "kexec_pe_parser_hook";
+inline constexpr std::string_view kFilesMap = "kexec_pe_files";
+
+struct ObjectDeleter {
+	void operator()(bpf_object *o) const noexcept { bpf_object__close(o); }
+};
+struct LinkDeleter {
+	void operator()(bpf_link *l) const noexcept { bpf_link__destroy(l); }
+};
+using BpfObject = std::unique_ptr<bpf_object, ObjectDeleter>;
+using BpfLink = std::unique_ptr<bpf_link, LinkDeleter>;
+
+// While alive, libbpf's messages (debug ones too) go to a buffer, or are
+// echoed to stderr when @echo. libbpf has one global print callback; one
+// capture may be active at a time (a second waits).
+class LibbpfLog {
+public:
+	explicit LibbpfLog(bool echo = false);
+	~LibbpfLog();
+	LibbpfLog(const LibbpfLog &) = delete;
+	LibbpfLog &operator=(const LibbpfLog &) = delete;
+
+	// the last @max bytes, where the verifier says what it refused
+	std::string tail(std::size_t max = 2048) const;
+};
+
+struct BpfProgramInfo {
+	std::string name, section, type, attach_type, attach_target;
+	bool sleepable = false;
+	std::size_t instructions = 0;
+};
+
+struct BpfMapInfo {
+	std::string name, type;
+	std::uint32_t key_size = 0, value_size = 0, max_entries = 0;
+};
+
+struct BpfObjectInfo {
+	std::vector<BpfProgramInfo> programs;
+	std::vector<BpfMapInfo> maps;
+	// the program that attaches to kexec_pe_parser_hook, if any
+	const BpfProgramInfo *parser() const noexcept;
+};
+
+// Open @elf (not load it) and describe it as libbpf sees it. @object names
+// it in errors ("uki.efi: section .bpf"). Throws Error(ELIBBAD) with
+// libbpf's message when libbpf cannot open it.
+BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string &object);
+
+// Open @elf with libbpf; @elf must outlive the object. Throws Error.
+BpfObject open_bpf(std::span<const std::uint8_t> elf, const std::string &object,
+		   const LibbpfLog &log);
+
+// The program of @obj that attaches to kexec_pe_parser_hook; throws
+// Error(ENOENT) when there is none
+bpf_program *find_parser(bpf_object *obj, const std::string &object);
+
+// Fill the files map of a loaded @obj with @files, in order, from key 0.
+// Throws Error: ENOENT when files are given and the parser has no such
+// map, E2BIG for more files than entries, ENAMETOOLONG for a path longer
+// than its value.
+void fill_files_map(bpf_object *obj, const std::vector<std::string> &files,
+		    const std::string &object);
+
+} // namespace kexecpe

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "embed.hpp"
+
+#include "error.hpp"
+#include "pe.hpp"
+
+#include <algorithm>
+
+namespace kexecpe {
+
+namespace {
+
+constexpr unsigned kCertDir = 4;
+constexpr std::uint32_t kDataCharacteristics = 0x40000040;	// INITIALIZED_DATA | MEM_READ
+
+std::uint64_t align_up(std::uint64_t v, std::uint32_t a)
+{
+	return a ? (v + a - 1) / a * a : v;
+}
+
+} // namespace
+
+EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
+			  std::string_view section, std::span<const std::uint8_t> content)
+{
+	const std::string obj(name);
+	const PeImage pe = PeImage::parse(in, name);
+	EmbedResult r;
+
+	if (section.empty() || section.size() > 8)
+		throw Error(EINVAL, obj, "section name '" + std::string(section) +
+			    "' is not 1 to 8 bytes");
+	if (content.size() > 0x7fffffff)
+		throw Error(EFBIG, obj, "section content of " + std::to_string(content.size()) + " bytes");
+	const std::uint32_t falign = pe.file_alignment() ? pe.file_alignment() : 512;
+	const std::uint32_t salign = pe.section_alignment() ? pe.section_alignment() : 4096;
+
+	std::vector<std::uint8_t> &out = r.image;
+	out.assign(in.begin(), in.end());
+
+	// Drop the signature: the certificate table is not in a section and
+	// is normally last in the file (sbsign, pesign put it there).
+	if (pe.cert_table_size()) {
+		std::uint64_t end = std::uint64_t{pe.cert_table_offset()} + pe.cert_table_size();
+		if (align_up(end, 8) < out.size())
+			throw Error(ELIBBAD, obj, "the certificate table is not at the end of the file",
+				    "cannot drop the signature without moving data");
+		out.resize(pe.cert_table_offset());
+		r.dropped_signature = true;
+	}
+	if (auto d = pe.data_directory_offset(kCertDir)) {
+		put_le32(out, *d, 0);
+		put_le32(out, *d + 4, 0);
+	}
+	put_le32(out, pe.optional_header_offset() + 64, 0);	// CheckSum
+
+	// Where the sections end, in the file and in memory
+	std::uint64_t file_end = 0, mem_end = 0, first_raw = UINT64_MAX;
+	const Section *last_file = nullptr;
+	for (const Section &s : pe.sections()) {
+		if (s.raw_size) {
+			first_raw = std::min<std::uint64_t>(first_raw, s.raw_offset);
+			if (std::uint64_t{s.raw_offset} + s.raw_size >= file_end) {
+				file_end = std::uint64_t{s.raw_offset} + s.raw_size;
+				last_file = &s;
+			}
+		}
+		mem_end = std::max<std::uint64_t>(mem_end, std::uint64_t{s.virtual_address} +
+						  std::max(s.virtual_size, s.raw_size));
+	}
+
+	const Section *old = pe.find(section);
+	std::uint64_t raw_off, va;
+	std::size_t hdr;
+	if (old) {
+		r.replaced = true;
+		hdr = old->header_offset;
+		const bool last_in_memory = std::uint64_t{old->virtual_address} +
+			std::max(old->virtual_size, old->raw_size) == mem_end;
+		if (old == last_file && last_in_memory &&
+		    align_up(std::uint64_t{old->raw_offset} + old->raw_size, 8) >= out.size()) {
+			// the last section: rewrite it with the new size
+			out.resize(old->raw_offset);
+			raw_off = old->raw_offset;
+			va = old->virtual_address;
+		} else if (content.size() <= old->raw_size) {
+			// elsewhere: in place, when it fits
+			std::copy(content.begin(), content.end(), out.begin() + old->raw_offset);
+			std::fill(out.begin() + old->raw_offset + content.size(),
+				  out.begin() + old->raw_offset + old->raw_size, 0);
+			put_le32(out, hdr + 8, content.size());
+			r.offset = old->raw_offset;
+			return r;
+		} else {
+			throw Error(ENOSPC, obj, "section " + std::string(section) + " (" +
+				    std::to_string(old->raw_size) + " bytes) is not the last one and the new content (" +
+				    std::to_string(content.size()) + " bytes) does not fit in it",
+				    "embed into the image the section was not yet added to");
+		}
+	} else {
+		// a new header after the last one, in the space the headers have
+		hdr = pe.section_table_offset() + 40 * pe.sections().size();
+		if (hdr + 40 > pe.size_of_headers() || hdr + 40 > first_raw)
+			throw Error(ENOSPC, obj, "no room for another section header (the headers end at " +
+				    std::to_string(std::min<std::uint64_t>(pe.size_of_headers(), first_raw)) + ")",
+				    "rebuild the image with room for one more section");
+		if (pe.sections().size() + 1 > kMaxSections)
+			throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
+		raw_off = align_up(std::max<std::uint64_t>(out.size(), file_end), falign);
+		va = align_up(mem_end, salign);
+		put_le16(out, pe.pe_offset() + 6, pe.sections().size() + 1);
+	}
+
+	const std::uint64_t raw_size = align_up(content.size(), falign);
+	if (raw_off + raw_size > 0xffffffff || va + raw_size > 0xffffffff)
+		throw Error(EFBIG, obj, "the image would be larger than 4 GiB");
+	out.resize(raw_off, 0);
+	out.insert(out.end(), content.begin(), content.end());
+	out.resize(raw_off + raw_size, 0);
+
+	std::fill(out.begin() + hdr, out.begin() + hdr + 40, 0);
+	std::copy(section.begin(), section.end(), out.begin() + hdr);
+	put_le32(out, hdr + 8, content.size());		// VirtualSize
+	put_le32(out, hdr + 12, va);			// VirtualAddress
+	put_le32(out, hdr + 16, raw_size);		// SizeOfRawData
+	put_le32(out, hdr + 20, raw_off);		// PointerToRawData
+	put_le32(out, hdr + 36, old ? old->characteristics : kDataCharacteristics);
+	// SizeOfImage covers the new section
+	put_le32(out, pe.optional_header_offset() + 56,
+		 std::max<std::uint64_t>(pe.size_of_image(), align_up(va + content.size(), salign)));
+	r.offset = raw_off;
+	return r;
+}
+
+} // namespace kexecpe

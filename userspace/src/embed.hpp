@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+// Add or replace one section of a PE image without moving anything else:
+// every existing section keeps its file offset, size and address, and an
+// EFI zboot header (which points at its payload by file offset) stays
+// true. The certificate table is dropped: any signature was over the old
+// contents. Sign the result again (sbsign).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kexecpe {
+
+struct EmbedResult {
+	std::vector<std::uint8_t> image;
+	bool replaced = false;		// the section existed
+	bool dropped_signature = false;
+	std::uint32_t offset = 0;	// of the section's data in the file
+};
+
+// Throws Error: ELIBBAD/ENOEXEC for a bad image, ENOSPC when there is no
+// room for another section header (or to grow a section that is not the
+// last one), EINVAL for a name longer than 8 bytes.
+EmbedResult embed_section(std::span<const std::uint8_t> image, std::string_view image_name,
+			  std::string_view section, std::span<const std::uint8_t> content);
+
+} // namespace kexecpe

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "explain.hpp"
+
+#include <linux/kexec_pe.h>
+
+namespace kexecpe {
+
+namespace {
+
+const std::string kSignHint =
+	"sign it with a key the kernel trusts (sbsign), or enroll its certificate "
+	"in the kernel's trusted, secondary or platform keyring";
+
+std::string mib(unsigned long v)
+{
+	return std::to_string(v >> 20) + " MiB";
+}
+
+} // namespace
+
+Explained explain_kexec_errno(int err, bool has_parser, bool crash)
+{
+	switch (err) {
+	case ENOEXEC:
+		if (has_parser)
+			return {"the kernel its parser produced is not one this architecture's loader accepts",
+				"the image was built for another architecture, or its parser is wrong"};
+		return {"not a kernel image this kernel can load",
+			"check the architecture; a UKI or EFI zboot image needs a kernel with "
+			"CONFIG_KEXEC_PE_BPF and a .bpf parser in the image (kexec-pe inspect shows it)"};
+	case EINVAL:
+		return {"the kernel refused the image or its arguments as invalid",
+			"on arm64 this is the Image loader refusing a file that is not an Image; "
+			"kexec-pe inspect shows what the file is"};
+	case ENODATA:
+		if (has_parser)
+			return {"not signed, or, with signatures enforced, the kernel inside it is not",
+				kSignHint + "; a UKI's .linux must be signed too"};
+		return {"not signed, and the kernel requires a signature", kSignHint};
+	case ENOKEY:
+		return {"signature not trusted: not signed by a key in the kernel's trusted, "
+			"secondary or platform keyrings",
+			"enroll the signing certificate or sign with a trusted key"};
+	case EKEYREJECTED:
+		return {"signature rejected: the image does not match its signature (changed after signing)",
+			"get an intact copy of the image, or sign it again"};
+	case EKEYEXPIRED:
+		return {"the signing key or certificate has expired", kSignHint};
+	case EBADMSG:
+		if (has_parser)
+			return {"corrupt data: the signature cannot be parsed, or a compressed kernel in the image is damaged",
+				"get an intact copy of the image"};
+		return {"the signature cannot be parsed", "sign the image again"};
+	case ELIBBAD:
+		return {"malformed PE image: its headers or section table are inconsistent, a section lies "
+			"outside the file, or .bpf is not a BPF ELF object",
+			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
+	case EPERM:
+		return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) and this "
+			"image's did not verify, or the caller lacks CAP_SYS_BOOT",
+			"dmesg says which; " + kSignHint};
+	case EACCES:
+		return {"refused by the security policy (IMA appraisal or an LSM)",
+			"see the audit log or dmesg for the policy rule"};
+	case EBUSY:
+		return {"another kexec load or unload is in progress", "retry when it has finished"};
+	case ESRCH:
+		return {"the kernel found a .bpf parser but this process registered no loader",
+			"load PE images with .bpf through kexec-pe"};
+	case ETIMEDOUT:
+		return {"the parser was not attached within the handshake timeout",
+			"retry with a longer --timeout (or raise /proc/kexec_pe/timeout_ms); "
+			"-d shows which step was slow"};
+	case ECANCELED:
+		return {"the handshake was cancelled: the loader ended its registration",
+			"see the message above for why the loader gave up"};
+	case EINTR:
+		return {"interrupted by a signal while the kernel waited for the parser; nothing was loaded",
+			"run it again"};
+	case ENOLINK:
+		return {"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
+			"another process may have detached it; run it again with -d"};
+	case ENOMSG:
+		return {"the image's parser produced no kernel", "the image holds no kernel its parser understands"};
+	case E2BIG:
+		return {"too large: a result of the parser or the .bpf section is over its limit (kernel " +
+			mib(KEXEC_PE_KERNEL_MAX) + ", initrd " + mib(KEXEC_PE_INITRD_MAX) +
+			", command line " + std::to_string(KEXEC_PE_CMDLINE_MAX >> 10) +
+			" KiB, .bpf " + mib(KEXEC_PE_BPF_MAX) + ", " +
+			std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + " addons)",
+			"use a smaller initrd or fewer addons"};
+	case EFBIG:
+		return {"a compressed kernel expands beyond the size its header records (a decompression "
+			"bomb or a corrupt image), or an addon is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
+			"get an intact copy of the image"};
+	case ENOMEM:
+		return {crash ? "out of memory: the kernel and initrd do not fit the crash kernel reservation"
+			      : "out of memory (charged to this process's memory cgroup)",
+			crash ? "raise crashkernel= on the kernel command line, or use a smaller initrd"
+			      : "free memory or raise the cgroup's memory.max"};
+	case EADDRNOTAVAIL:
+		return {"no crash kernel memory is reserved", "boot with crashkernel= to use -p"};
+	case ENOSYS:
+		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
+	case EOPNOTSUPP:
+		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
+			"boot a kernel with the decompressor of the image's codec"};
+	case ENOENT:
+		return {"the kernel could not find a file the parser asked for (an addon)",
+			"check the --addon paths"};
+	default:
+		return {"the kernel refused the image", "dmesg may say why"};
+	}
+}
+
+Error load_error(const LoadRequest &req, const LoadOutcome &out)
+{
+	const int err = out.kexec_errno;
+
+	// The loader thread's failure comes first when it caused the kernel's:
+	// the kernel then only reports that the handshake ended.
+	if (out.loader_error && (err == ECANCELED || err == ETIMEDOUT || err == ENOLINK || err == 0)) {
+		const Error &le = *out.loader_error;
+		return Error(le.code(), le.object(), le.what_failed(),
+			     le.hint().empty() ? "the load was cancelled (" + errno_name(err) + ")"
+					       : le.hint());
+	}
+	Explained e = explain_kexec_errno(err, out.has_parser, req.crash);
+	return Error(err, req.image, e.what, e.hint);
+}
+
+} // namespace kexecpe

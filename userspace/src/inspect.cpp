@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "inspect.hpp"
+
+#include "bpf.hpp"
+#include "error.hpp"
+#include "pe.hpp"
+
+#include <linux/kexec_pe.h>
+
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+namespace kexecpe {
+
+namespace {
+
+// UKI sections shown as text (trimmed of trailing NULs and whitespace)
+constexpr std::string_view kTextSections[] = {".cmdline", ".osrel", ".uname", ".sbat", ".profile"};
+constexpr std::size_t kTextMax = 4096;
+
+std::string text_of(std::span<const std::uint8_t> d)
+{
+	std::string s(reinterpret_cast<const char *>(d.data()), std::min(d.size(), kTextMax));
+
+	while (!s.empty() && (s.back() == '\0' || s.back() == ' ' || s.back() == '\n' ||
+			      s.back() == '\t' || s.back() == '\r'))
+		s.pop_back();
+	return s;
+}
+
+std::string printable(std::string_view s)
+{
+	std::string o;
+
+	for (unsigned char c : s) {
+		if (c == '\n')
+			o += "\n    ";
+		else if (c < 0x20 || c == 0x7f)
+			o += '?';
+		else
+			o += c;
+	}
+	return o;
+}
+
+std::string hex(std::uint64_t v)
+{
+	char b[24];
+
+	std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+	return b;
+}
+
+const char *kind_of(const PeImage &pe)
+{
+	if (pe.find(".linux"))
+		return "UKI";
+	if (pe.zboot())
+		return "EFI zboot";
+	if (pe.find(".cmdline") || pe.find(".initrd") || pe.find(".ucode") || pe.find(".dtb"))
+		return "UKI addon";
+	return "PE";
+}
+
+struct BpfReport {
+	std::optional<BpfObjectInfo> info;
+	std::string error;
+};
+
+BpfReport bpf_report(const PeImage &pe)
+{
+	BpfReport r;
+	const Section *s = pe.find(KEXEC_PE_BPF_SECTION);
+
+	if (!s)
+		return r;
+	try {
+		r.info = describe_bpf(s->data, pe.name() + ": section .bpf");
+	} catch (const Error &e) {
+		r.error = e.what();
+	}
+	return r;
+}
+
+std::string human(const PeImage &pe, const BpfReport &bpf)
+{
+	std::ostringstream o;
+
+	o << pe.name() << ": " << kind_of(pe) << ", " << (pe.pe32plus() ? "PE32+" : "PE32")
+	  << " for " << pe.machine_name() << ", " << pe.bytes().size() << " bytes\n";
+	o << "signature: ";
+	if (pe.signed_()) {
+		o << pe.certificates().size() << " certificate(s), " << pe.cert_table_size()
+		  << " bytes at " << hex(pe.cert_table_offset());
+		for (const Certificate &c : pe.certificates())
+			o << (c.type == 2 ? " [PKCS#7]" : " [type " + std::to_string(c.type) + "]");
+		o << " (not verified here: the kernel verifies it at load)\n";
+	} else {
+		o << "none (unsigned)\n";
+	}
+	o << "sections:\n";
+	char line[160];
+	std::snprintf(line, sizeof(line), "  %-8s %10s %10s %10s %10s\n", "name", "vaddr", "vsize",
+		      "offset", "rawsize");
+	o << line;
+	for (const Section &s : pe.sections()) {
+		std::snprintf(line, sizeof(line), "  %-8s %10s %10u %10s %10u\n", s.name.c_str(),
+			      hex(s.virtual_address).c_str(), s.virtual_size,
+			      hex(s.raw_offset).c_str(), s.raw_size);
+		o << line;
+	}
+	if (const auto &z = pe.zboot()) {
+		o << "zboot: codec " << z->codec << ", payload " << z->payload_size << " bytes at "
+		  << hex(z->payload_offset);
+		if (z->uncompressed_size)
+			o << ", uncompressed " << *z->uncompressed_size << " bytes";
+		o << "\n";
+	}
+	for (std::string_view n : kTextSections)
+		if (const Section *s = pe.find(n))
+			o << n << ": " << printable(text_of(s->data)) << "\n";
+	for (std::string_view n : {".linux", ".initrd", ".ucode", ".dtb"})
+		if (const Section *s = pe.find(n))
+			o << n << ": " << s->data.size() << " bytes\n";
+	if (!pe.find(KEXEC_PE_BPF_SECTION)) {
+		o << "parser: none (no .bpf section: kexec_file_load() gets the image as it is)\n";
+		return o.str();
+	}
+	o << "parser: .bpf, " << pe.find(KEXEC_PE_BPF_SECTION)->data.size() << " bytes\n";
+	if (!bpf.info) {
+		o << "  error: " << bpf.error << "\n";
+		return o.str();
+	}
+	for (const BpfProgramInfo &p : bpf.info->programs)
+		o << "  program " << p.name << ": " << p.type << ", section " << p.section
+		  << ", attach " << p.attach_type
+		  << (p.attach_target.empty() ? "" : " to " + p.attach_target)
+		  << (p.sleepable ? ", sleepable" : "") << ", " << p.instructions << " insns\n";
+	for (const BpfMapInfo &m : bpf.info->maps)
+		o << "  map " << m.name << ": " << m.type << ", key " << m.key_size << " value "
+		  << m.value_size << " entries " << m.max_entries << "\n";
+	if (!bpf.info->parser())
+		o << "  warning: no program attaches to " << kHook << ": the kernel's load will fail\n";
+	return o.str();
+}
+
+std::string json(const PeImage &pe, const BpfReport &bpf)
+{
+	std::ostringstream o;
+
+	o << "{\"file\":" << json_quote(pe.name()) << ",\"kind\":" << json_quote(kind_of(pe))
+	  << ",\"format\":" << json_quote(pe.pe32plus() ? "PE32+" : "PE32")
+	  << ",\"machine\":" << json_quote(pe.machine_name()) << ",\"size\":" << pe.bytes().size();
+	o << ",\"signature\":{\"signed\":" << (pe.signed_() ? "true" : "false")
+	  << ",\"offset\":" << pe.cert_table_offset() << ",\"size\":" << pe.cert_table_size()
+	  << ",\"certificates\":[";
+	for (std::size_t i = 0; i < pe.certificates().size(); i++) {
+		const Certificate &c = pe.certificates()[i];
+		o << (i ? "," : "") << "{\"offset\":" << c.offset << ",\"length\":" << c.length
+		  << ",\"type\":" << c.type << "}";
+	}
+	o << "]},\"sections\":[";
+	for (std::size_t i = 0; i < pe.sections().size(); i++) {
+		const Section &s = pe.sections()[i];
+		o << (i ? "," : "") << "{\"name\":" << json_quote(s.name)
+		  << ",\"virtual_address\":" << s.virtual_address
+		  << ",\"virtual_size\":" << s.virtual_size << ",\"offset\":" << s.raw_offset
+		  << ",\"raw_size\":" << s.raw_size << ",\"characteristics\":" << s.characteristics
+		  << "}";
+	}
+	o << "],\"zboot\":";
+	if (const auto &z = pe.zboot()) {
+		o << "{\"codec\":" << json_quote(z->codec) << ",\"payload_offset\":" << z->payload_offset
+		  << ",\"payload_size\":" << z->payload_size << ",\"uncompressed_size\":";
+		if (z->uncompressed_size)
+			o << *z->uncompressed_size;
+		else
+			o << "null";
+		o << "}";
+	} else {
+		o << "null";
+	}
+	o << ",\"uki\":{";
+	bool first = true;
+	for (std::string_view n : kTextSections)
+		if (const Section *s = pe.find(n)) {
+			o << (first ? "" : ",") << json_quote(n.substr(1)) << ":" << json_quote(text_of(s->data));
+			first = false;
+		}
+	o << "},\"bpf\":";
+	const Section *b = pe.find(KEXEC_PE_BPF_SECTION);
+	if (!b) {
+		o << "null}";
+		return o.str();
+	}
+	o << "{\"size\":" << b->data.size();
+	if (!bpf.info) {
+		o << ",\"error\":" << json_quote(bpf.error) << "}}";
+		return o.str();
+	}
+	o << ",\"programs\":[";
+	for (std::size_t i = 0; i < bpf.info->programs.size(); i++) {
+		const BpfProgramInfo &p = bpf.info->programs[i];
+		o << (i ? "," : "") << "{\"name\":" << json_quote(p.name) << ",\"section\":" << json_quote(p.section)
+		  << ",\"type\":" << json_quote(p.type) << ",\"attach_type\":" << json_quote(p.attach_type)
+		  << ",\"attach_target\":" << json_quote(p.attach_target)
+		  << ",\"sleepable\":" << (p.sleepable ? "true" : "false")
+		  << ",\"instructions\":" << p.instructions << "}";
+	}
+	o << "],\"maps\":[";
+	for (std::size_t i = 0; i < bpf.info->maps.size(); i++) {
+		const BpfMapInfo &m = bpf.info->maps[i];
+		o << (i ? "," : "") << "{\"name\":" << json_quote(m.name) << ",\"type\":" << json_quote(m.type)
+		  << ",\"key_size\":" << m.key_size << ",\"value_size\":" << m.value_size
+		  << ",\"max_entries\":" << m.max_entries << "}";
+	}
+	o << "],\"parser\":" << (bpf.info->parser() ? json_quote(bpf.info->parser()->name) : "null") << "}}";
+	return o.str();
+}
+
+} // namespace
+
+std::string json_quote(std::string_view s)
+{
+	std::string o = "\"";
+
+	for (std::size_t i = 0; i < s.size(); i++) {
+		unsigned char c = s[i];
+		char buf[8];
+
+		if (c == '"' || c == '\\') {
+			o += '\\';
+			o += c;
+		} else if (c == '\n') {
+			o += "\\n";
+		} else if (c == '\t') {
+			o += "\\t";
+		} else if (c < 0x20 || c >= 0x7f) {
+			// bytes beyond ASCII as code points U+0080..U+00FF keep
+			// the output valid JSON whatever the section holds
+			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+			o += buf;
+		} else {
+			o += c;
+		}
+	}
+	return o + "\"";
+}
+
+std::string inspect(std::span<const std::uint8_t> bytes, const std::string &name, bool as_json)
+{
+	PeImage pe = PeImage::parse(bytes, name);
+	BpfReport bpf = bpf_report(pe);
+
+	return as_json ? json(pe, bpf) + "\n" : human(pe, bpf);
+}
+
+} // namespace kexecpe

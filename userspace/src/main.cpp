@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+// kexec-pe: load signed PE kernels (UKI, EFI zboot) that carry their own
+// BPF parser with kexec_file_load(2). See kexec-pe(8).
+#include "bpf.hpp"
+#include "embed.hpp"
+#include "error.hpp"
+#include "explain.hpp"
+#include "fd.hpp"
+#include "inspect.hpp"
+#include "options.hpp"
+#include "session.hpp"
+
+#include <linux/kexec_pe.h>
+#include <linux/reboot.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef KEXEC_PE_VERSION
+#define KEXEC_PE_VERSION "0"
+#endif
+
+using namespace kexecpe;
+
+namespace {
+
+constexpr int kExitFail = 1, kExitUsage = 2;
+
+std::string read_text(const std::string &path)
+{
+	std::vector<std::uint8_t> b = read_file(path, 1 << 16);
+	std::string s(b.begin(), b.end());
+
+	while (!s.empty() && (s.back() == '\n' || s.back() == '\0'))
+		s.pop_back();
+	return s;
+}
+
+bool kexec_loaded(bool crash)
+{
+	return read_text(crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded") == "1";
+}
+
+int do_load(const Options &o)
+{
+	LoadRequest req;
+
+	req.image = o.image;
+	req.initrd = o.initrd;
+	req.crash = o.crash;
+	req.files = o.addons;
+	req.timeout_ms = o.timeout_ms;
+	req.cmdline = build_cmdline(o, o.reuse_cmdline ? read_text("/proc/cmdline") : "");
+	set_fault_from_env();
+
+	Trace trace(o.debug ? Trace::Sink([](const std::string &m) {
+		std::fprintf(stderr, "kexec-pe: %s\n", m.c_str());
+	}) : Trace::Sink());
+	KernelInterface k = real_kernel(o.debug);
+	if (o.debug)
+		trace.note(std::string("load ") + o.image + (o.crash ? " for kdump" : "") +
+			   (req.initrd ? ", initrd " + *req.initrd : "") +
+			   (req.cmdline ? ", command line '" + *req.cmdline + "'" : ", no command line"));
+	LoadOutcome out = load(req, k, trace);
+	if (out.kexec_errno) {
+		std::fprintf(stderr, "kexec-pe: %s\n", load_error(req, out).what());
+		if (out.loader_error && out.loader_error->code() != out.kexec_errno)
+			std::fprintf(stderr, "kexec-pe: the kernel then refused the load [%s]\n",
+				     errno_name(out.kexec_errno).c_str());
+		return kExitFail;
+	}
+	if (o.debug)
+		trace.note("loaded" + std::string(out.has_parser ? " through the image's parser (" +
+						 std::to_string(out.parser_size) + " bytes)" : ""));
+	return 0;
+}
+
+int do_unload(const Options &o)
+{
+	unsigned long flags = kFileUnload | (o.crash ? kFileOnCrash : 0);
+
+	if (syscall(__NR_kexec_file_load, -1, -1, 0UL, nullptr, flags) < 0) {
+		int err = errno;
+		Explained e = explain_kexec_errno(err, false, o.crash);
+		throw Error(err, o.crash ? "crash kernel" : "kexec kernel", "unload: " + e.what, e.hint);
+	}
+	return 0;
+}
+
+int do_exec(const Options &o)
+{
+	if (!kexec_loaded(false))
+		throw Error(ENOENT, "kexec", "no kernel is loaded", "load one first: kexec-pe -l IMAGE");
+	if (o.sync)
+		sync();
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	throw_errno("kexec", "reboot(LINUX_REBOOT_CMD_KEXEC)",
+		    "the loaded kernel stays loaded; dmesg may say why");
+}
+
+int do_status(const Options &o)
+{
+	bool loaded = kexec_loaded(o.crash);
+
+	if (o.debug) {
+		std::printf("%s kernel: %s\n", o.crash ? "crash" : "kexec", loaded ? "loaded" : "not loaded");
+		try {
+			std::printf("%s\n", read_text("/proc/kexec_pe/status").c_str());
+		} catch (const Error &) {
+			std::printf("/proc/kexec_pe: not in this kernel\n");
+		}
+	}
+	return loaded ? 0 : 1;
+}
+
+int do_inspect(const Options &o)
+{
+	Mapping m = Mapping::of(o.image);
+
+	std::fputs(inspect(m.bytes(), o.image, o.json).c_str(), stdout);
+	return 0;
+}
+
+int do_embed(const Options &o)
+{
+	Mapping img = Mapping::of(o.image);
+	std::vector<std::uint8_t> obj = read_file(o.bpf_object, KEXEC_PE_BPF_MAX);
+
+	if (o.section == KEXEC_PE_BPF_SECTION) {
+		BpfObjectInfo info = describe_bpf(obj, o.bpf_object);
+		if (!info.parser())
+			throw Error(ENOENT, o.bpf_object, "no program attaches to kexec_pe_parser_hook",
+				    "the parser needs SEC(\"fentry.s/kexec_pe_parser_hook\")");
+	}
+	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
+	// write beside the output and rename, so that OUTPUT may be IMAGE
+	std::string tmp = o.output + ".tmp";
+	write_file(tmp, r.image);
+	if (rename(tmp.c_str(), o.output.c_str()) < 0) {
+		int err = errno;
+		unlink(tmp.c_str());
+		throw Error(err, o.output, std::string("rename: ") + std::strerror(err));
+	}
+	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes at 0x%x)%s; sign it now (sbsign)\n",
+		     o.output.c_str(), r.replaced ? "replaced" : "added", o.section.c_str(),
+		     obj.size(), r.offset, r.dropped_signature ? ", old signature dropped" : "");
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> args(argv, argv + argc);
+	Options o;
+
+	try {
+		o = parse_options(args);
+	} catch (const Error &e) {
+		std::fprintf(stderr, "kexec-pe: %s\n", e.what());
+		return kExitUsage;
+	}
+	try {
+		switch (o.action) {
+		case Action::Help:
+			std::fputs(usage(o.as_kexec ? "kexec" : "kexec-pe").c_str(), stdout);
+			return 0;
+		case Action::Version:
+			std::printf("kexec-pe %s (kexec_pe ABI %d)\n", KEXEC_PE_VERSION, KEXEC_PE_ABI_VERSION);
+			return 0;
+		case Action::Load: return do_load(o);
+		case Action::Unload: return do_unload(o);
+		case Action::Exec: return do_exec(o);
+		case Action::Status: return do_status(o);
+		case Action::Inspect: return do_inspect(o);
+		case Action::Embed: return do_embed(o);
+		}
+	} catch (const Error &e) {
+		std::fprintf(stderr, "kexec-pe: %s\n", e.what());
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "kexec-pe: %s\n", e.what());
+	}
+	return kExitFail;
+}

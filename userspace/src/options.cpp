@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "options.hpp"
+
+#include "error.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <getopt.h>
+#include <linux/kexec_pe.h>
+#include <sstream>
+
+namespace kexecpe {
+
+namespace {
+
+enum {
+	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
+	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_VERSION, OPT_NOOP,
+};
+
+const option kLong[] = {
+	{"load", no_argument, nullptr, 'l'},
+	{"load-panic", no_argument, nullptr, 'p'},
+	{"unload", no_argument, nullptr, 'u'},
+	{"exec", no_argument, nullptr, 'e'},
+	{"status", no_argument, nullptr, 'S'},
+	{"initrd", required_argument, nullptr, OPT_INITRD},
+	{"ramdisk", required_argument, nullptr, OPT_INITRD},
+	{"append", required_argument, nullptr, OPT_APPEND},
+	{"command-line", required_argument, nullptr, OPT_APPEND},
+	{"reuse-cmdline", no_argument, nullptr, OPT_REUSE},
+	{"addon", required_argument, nullptr, OPT_ADDON},
+	{"timeout", required_argument, nullptr, OPT_TIMEOUT},
+	{"debug", no_argument, nullptr, 'd'},
+	{"no-sync", no_argument, nullptr, OPT_NO_SYNC},
+	{"kexec-file-syscall", no_argument, nullptr, 's'},
+	{"kexec-syscall", no_argument, nullptr, 'c'},
+	{"kexec-syscall-auto", no_argument, nullptr, 'a'},
+	{"no-ifdown", no_argument, nullptr, 'x'},
+	{"json", no_argument, nullptr, OPT_JSON},
+	{"bpf", required_argument, nullptr, OPT_BPF},
+	{"output", required_argument, nullptr, 'o'},
+	{"section", required_argument, nullptr, OPT_SECTION},
+	{"help", no_argument, nullptr, 'h'},
+	{"version", no_argument, nullptr, OPT_VERSION},
+	{nullptr, 0, nullptr, 0},
+};
+
+[[noreturn]] void bad(const std::string &what, const std::string &hint = "see kexec-pe --help")
+{
+	throw Error(EINVAL, "usage", what, hint);
+}
+
+unsigned parse_timeout(const std::string &s)
+{
+	unsigned sec = 0;
+	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), sec);
+	const unsigned max = KEXEC_PE_TIMEOUT_MAX_MS / 1000;
+
+	if (ec != std::errc() || end != s.data() + s.size() || sec == 0 || sec > max)
+		bad("--timeout " + s + ": not a number of seconds from 1 to " + std::to_string(max));
+	return sec * 1000;
+}
+
+} // namespace
+
+Options parse_options(const std::vector<std::string> &args)
+{
+	Options o;
+	std::vector<std::string> store(args);
+	std::vector<char *> argv;
+	bool l = false, p = false, u = false, e = false, S = false, help = false, version = false;
+	std::string sub;
+
+	if (store.empty())
+		store.push_back("kexec-pe");
+	std::string prog = store[0].substr(store[0].rfind('/') + 1);
+	o.as_kexec = prog == "kexec";
+	if (store.size() > 1 && (store[1] == "inspect" || store[1] == "embed")) {
+		sub = store[1];
+		store.erase(store.begin() + 1);
+	}
+	for (std::string &a : store)
+		argv.push_back(a.data());
+	argv.push_back(nullptr);
+
+	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSdsacxho:", kLong, nullptr)) != -1) {
+		switch (c) {
+		case 'l': l = true; break;
+		case 'p': p = true; break;
+		case 'u': u = true; break;
+		case 'e': e = true; break;
+		case 'S': S = true; break;
+		case 'd': o.debug = true; break;
+		case 's': case 'a': case 'x': break;	// kexec_file_load is all kexec-pe uses
+		case 'c':
+			bad("-c/--kexec-syscall: kexec-pe loads only with kexec_file_load()",
+			    "drop -c; use kexec-tools for kexec_load()");
+		case OPT_INITRD: o.initrd = optarg; break;
+		case OPT_APPEND: o.append.emplace_back(optarg); break;
+		case OPT_REUSE: o.reuse_cmdline = true; break;
+		case OPT_ADDON: o.addons.emplace_back(optarg); break;
+		case OPT_TIMEOUT: o.timeout_ms = parse_timeout(optarg); break;
+		case OPT_NO_SYNC: o.sync = false; break;
+		case OPT_JSON: o.json = true; break;
+		case OPT_BPF: o.bpf_object = optarg; break;
+		case 'o': o.output = optarg; break;
+		case OPT_SECTION: o.section = optarg; break;
+		case 'h': help = true; break;
+		case OPT_VERSION: version = true; break;
+		case ':':
+			bad(std::string("option ") + argv[optind - 1] + " needs an argument");
+		default:
+			bad(std::string("unknown option ") + argv[optind - 1]);
+		}
+	}
+	std::vector<std::string> rest(argv.begin() + optind, argv.end() - 1);
+
+	if (help)
+		return o.action = Action::Help, o;
+	if (version)
+		return o.action = Action::Version, o;
+	if (!sub.empty()) {
+		if (l || p || u || e || S)
+			bad(sub + " takes no -l, -p, -u, -e or -S");
+		if (rest.size() != 1)
+			bad("kexec-pe " + sub + " takes one IMAGE" + (rest.empty() ? "" : ", not " + std::to_string(rest.size())));
+		o.image = rest[0];
+		if (sub == "inspect") {
+			o.action = Action::Inspect;
+		} else {
+			o.action = Action::Embed;
+			if (o.bpf_object.empty() || o.output.empty())
+				bad("kexec-pe embed needs --bpf PARSER.bpf.o and -o OUTPUT");
+		}
+		return o;
+	}
+
+	const int actions = (l || p) + u + e + S;
+	if (actions == 0)
+		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e or -S");
+	if (l && p)
+		bad("-l and -p: load either the kernel to kexec into (-l) or the crash kernel (-p)");
+	if (actions > 1 && !((u || S) && p && !l && !e && actions == 2))
+		bad("one action at a time: -l/-p IMAGE, -u, -e or -S (-p with -u or -S for the crash kernel)");
+	o.crash = p;
+	if (u || e || S) {
+		o.action = u ? Action::Unload : e ? Action::Exec : Action::Status;
+		if (!rest.empty())
+			bad("-u, -e and -S take no IMAGE, but '" + rest[0] + "' was given");
+		return o;
+	}
+	o.action = Action::Load;
+	if (rest.size() != 1)
+		bad(rest.empty() ? "no IMAGE to load" : "more than one IMAGE: " + rest[0] + ", " + rest[1],
+		    "kexec-pe -l IMAGE [--initrd FILE] [--append STR]");
+	o.image = rest[0];
+	return o;
+}
+
+std::optional<std::string> build_cmdline(const Options &o, const std::string &proc_cmdline)
+{
+	std::string out;
+	bool any = false;
+
+	if (o.reuse_cmdline) {
+		std::istringstream in(proc_cmdline);
+		std::string w;
+
+		// words as the kernel split them; quoted values with spaces are
+		// kept whole by joining until the quotes balance
+		std::string cur;
+		while (in >> w) {
+			cur += cur.empty() ? w : " " + w;
+			if (std::count(cur.begin(), cur.end(), '"') % 2)
+				continue;
+			if (cur.rfind("BOOT_IMAGE=", 0) && !(o.crash && !cur.rfind("crashkernel=", 0)))
+				out += (out.empty() ? "" : " ") + cur;
+			cur.clear();
+		}
+		if (!cur.empty())
+			out += (out.empty() ? "" : " ") + cur;
+		any = true;
+	}
+	for (const std::string &a : o.append) {
+		if (!a.empty())
+			out += (out.empty() ? "" : " ") + a;
+		any = true;
+	}
+	if (!any)
+		return std::nullopt;
+	return out;
+}
+
+std::string usage(const std::string &prog)
+{
+	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
+	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
+	"       " + prog + " -u [-p] | -e [--no-sync] | -S [-p]\n"
+	"       kexec-pe inspect [--json] IMAGE\n"
+	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] -o OUTPUT IMAGE\n"
+	"\n"
+	"Load a kernel with kexec_file_load(2). A PE image that carries a BPF parser\n"
+	"in a .bpf section (a signed UKI or EFI zboot kernel) is verified by the\n"
+	"kernel as a whole; kexec-pe attaches the parser the kernel exposes and the\n"
+	"parser produces the kernel, initrd and command line. Any other image goes\n"
+	"to kexec_file_load(2) as it is. Nothing is unpacked in user space.\n"
+	"\n"
+	"Actions:\n"
+	"  -l, --load IMAGE        load IMAGE to boot with -e (or systemctl kexec)\n"
+	"  -p, --load-panic IMAGE  load IMAGE as the crash (kdump) kernel\n"
+	"  -u, --unload            unload the loaded kernel (with -p: the crash kernel)\n"
+	"  -e, --exec              boot the loaded kernel now (sync(2) first)\n"
+	"  -S, --status            exit 0 if a kernel is loaded (with -p: a crash\n"
+	"                          kernel), 1 if not\n"
+	"  inspect IMAGE           show sections, signature, zboot header, UKI texts\n"
+	"                          and the .bpf parser, without loading anything\n"
+	"  embed                   add or replace the parser section of IMAGE without\n"
+	"                          moving any other section; drops the old signature:\n"
+	"                          sign OUTPUT again (sbsign)\n"
+	"\n"
+	"Options:\n"
+	"      --initrd FILE       initrd given to the kernel (for a UKI, its parser\n"
+	"                          decides how it combines with the UKI's .initrd)\n"
+	"      --append STR, --command-line STR\n"
+	"                          command line (repeatable: joined with spaces)\n"
+	"      --reuse-cmdline     start from this kernel's /proc/cmdline, without\n"
+	"                          BOOT_IMAGE= (and crashkernel= with -p)\n"
+	"      --addon FILE        a signed UKI addon for the parser (repeatable)\n"
+	"      --timeout SECONDS   how long the kernel waits for the parser\n"
+	"                          (default /proc/kexec_pe/timeout_ms)\n"
+	"  -d, --debug             print each step of the load with its time\n"
+	"      --no-sync           -e without sync(2)\n"
+	"      --json              inspect: JSON output\n"
+	"  -s, -a, -x              accepted for kexec-tools compatibility (no effect)\n"
+	"  -h, --help              this text; --version: the version\n"
+	"\n"
+	"Exit status: 0 success; 1 the operation failed (the message says why);\n"
+	"2 usage error; -S: 0 loaded, 1 not loaded.\n"
+	"Invoked as 'kexec', the same options apply. See kexec-pe(8).\n";
+}
+
+} // namespace kexecpe

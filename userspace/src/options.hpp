@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+// The command line: kexec-tools' options for what kexec-pe does, and the
+// inspect and embed subcommands.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kexecpe {
+
+enum class Action { Load, Unload, Exec, Status, Inspect, Embed, Help, Version };
+
+struct Options {
+	Action action = Action::Help;
+	bool crash = false;			// -p: the crash (kdump) kernel
+	std::string image;
+	std::optional<std::string> initrd;
+	std::vector<std::string> append;	// --append/--command-line, in order
+	bool reuse_cmdline = false;
+	std::vector<std::string> addons;
+	unsigned timeout_ms = 0;		// 0: the kernel's
+	bool debug = false;
+	bool sync = true;			// -e: sync(2) first
+	bool json = false;			// inspect --json
+	std::string bpf_object;			// embed --bpf
+	std::string output;			// embed -o
+	std::string section = ".bpf";		// embed --section
+	bool as_kexec = false;			// invoked as "kexec"
+};
+
+// Parse @args (args[0] is the program name). Throws Error(EINVAL) for a
+// usage error, with a message that says what to write instead.
+Options parse_options(const std::vector<std::string> &args);
+
+// The command line for kexec_file_load(): /proc/cmdline (reused, without
+// BOOT_IMAGE= and, for kdump, crashkernel=) followed by the --append
+// strings; nullopt when neither was asked for.
+std::optional<std::string> build_cmdline(const Options &o, const std::string &proc_cmdline);
+
+std::string usage(const std::string &prog);
+
+} // namespace kexecpe

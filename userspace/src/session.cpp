@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "session.hpp"
+
+#include "bpf.hpp"
+#include "pe.hpp"
+
+#include <linux/kexec_pe.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
+
+namespace kexecpe {
+
+namespace {
+
+std::optional<Step> g_fault;
+
+constexpr Step kAllSteps[] = {
+	Step::Opened, Step::Registered, Step::Calling, Step::Notified, Step::Read,
+	Step::ObjectOpened, Step::Loaded, Step::FilesSet, Step::Attached,
+	Step::Signalled, Step::Returned, Step::Detached,
+};
+
+UniqueFd make_eventfd(const std::string &what)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	if (fd < 0)
+		throw_errno("eventfd", what);
+	return UniqueFd(fd);
+}
+
+void signal_eventfd(int fd, const std::string &what)
+{
+	std::uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		throw_errno(what, "signal");
+}
+
+std::string last_line(const std::string &log)
+{
+	auto nl = log.rfind('\n');
+
+	return nl == std::string::npos ? log : log.substr(nl + 1);
+}
+
+bool is_signalled(int fd)
+{
+	pollfd p = {fd, POLLIN, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+// The parser, attached by libbpf. Members go in reverse: link, then object.
+class LibbpfParser : public AttachedParser {
+public:
+	BpfObject obj;
+	BpfLink link;
+};
+
+// Register @notify/@done with the kernel; the registration lives as long as
+// the returned fd stays open
+UniqueFd register_loader(const KernelInterface &k, const std::string &image, int notify,
+			 int done, unsigned timeout_ms)
+{
+	const std::string path = k.proc_dir + "/loader";
+	kexec_pe_register reg = {};
+
+	reg.version = KEXEC_PE_ABI_VERSION;
+	reg.notify_fd = notify;
+	reg.done_fd = done;
+	reg.timeout_ms = timeout_ms;
+	int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		throw Error(ENOENT, image, "the image carries a .bpf parser but this kernel has no " +
+			    k.proc_dir, "boot a kernel built with CONFIG_KEXEC_PE_BPF=y to load it");
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		throw Error(errno, path, "cannot register as the loader",
+			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
+	if (fd < 0)
+		throw_errno(path, "open");
+	UniqueFd reg_fd(fd);
+	ssize_t n = ::write(fd, &reg, sizeof(reg));
+	if (n == sizeof(reg))
+		return reg_fd;
+	int err = n < 0 ? errno : EIO;
+	switch (err) {
+	case EPROTO:
+		throw Error(err, path, "the kernel speaks another version of the kexec_pe interface "
+			    "(this kexec-pe speaks " + std::to_string(KEXEC_PE_ABI_VERSION) + ")",
+			    "use the kexec-pe built for this kernel");
+	case EBUSY:
+		throw Error(err, path, "this process is registered already");
+	case ENOSPC:
+		throw Error(err, path, "too many loaders are registered",
+			    "wait for other kexec-pe runs to finish");
+	case EINVAL:
+		throw Error(err, path, "the kernel refused the registration (timeout " +
+			    std::to_string(timeout_ms) + " ms, at most " +
+			    std::to_string(KEXEC_PE_TIMEOUT_MAX_MS) + ")");
+	default:
+		throw Error(err, path, std::string("register: ") + std::strerror(err));
+	}
+}
+
+struct Shared {
+	const KernelInterface &k;
+	const LoadRequest &req;
+	Trace &trace;
+	UniqueFd reg, notify, done, stop;
+	std::unique_ptr<AttachedParser> parser;
+	std::vector<std::uint8_t> elf;	// libbpf's object points into it
+	LoadOutcome &out;
+};
+
+void loader_thread(Shared &s)
+{
+	const std::string object = s.req.image + ": section .bpf";
+	pollfd p[2] = {{s.notify.get(), POLLIN, 0}, {s.stop.get(), POLLIN, 0}};
+	std::uint64_t cnt;
+
+	try {
+		while (poll(p, 2, -1) < 0)
+			if (errno != EINTR)
+				throw_errno("eventfd", "poll");
+		if (!(p[0].revents & POLLIN))
+			return;	// kexec_file_load() returned without exposing it
+		if (read(s.notify.get(), &cnt, sizeof(cnt)) != sizeof(cnt))
+			throw_errno("notify eventfd", "read");
+		s.out.notified = true;
+		s.trace.step(Step::Notified);
+
+		s.elf = read_file(s.k.proc_dir + "/bpf", KEXEC_PE_BPF_MAX);
+		s.out.parser_size = s.elf.size();
+		s.trace.step(Step::Read, std::to_string(s.elf.size()) + " bytes");
+
+		s.parser = s.k.attach(s.elf, s.req.files, object, s.trace);
+		if (is_signalled(s.stop.get()))
+			return;	// the kernel gave up meanwhile
+		signal_eventfd(s.done.get(), "done eventfd");
+		s.trace.step(Step::Signalled);
+		return;
+	} catch (const Error &e) {
+		s.out.loader_error = e;
+	} catch (const std::exception &e) {
+		s.out.loader_error = Error(EIO, object, e.what());
+	}
+	// Fail the session now rather than at its timeout: the kernel cancels
+	// it when the registration ends.
+	s.trace.note("loader: " + std::string(s.out.loader_error->what()) +
+		     "; ending the registration");
+	s.reg.reset();
+}
+
+} // namespace
+
+const char *step_name(Step s) noexcept
+{
+	switch (s) {
+	case Step::Opened: return "opened";
+	case Step::Registered: return "registered";
+	case Step::Calling: return "calling";
+	case Step::Notified: return "notified";
+	case Step::Read: return "read";
+	case Step::ObjectOpened: return "object-opened";
+	case Step::Loaded: return "loaded";
+	case Step::FilesSet: return "files-set";
+	case Step::Attached: return "attached";
+	case Step::Signalled: return "signalled";
+	case Step::Returned: return "returned";
+	case Step::Detached: return "detached";
+	}
+	return "?";
+}
+
+void Trace::emit(const std::string &msg)
+{
+	if (!sink_)
+		return;
+	auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0_).count();
+	char ts[32];
+
+	std::snprintf(ts, sizeof(ts), "[%4lld.%06lld] ", static_cast<long long>(us / 1000000),
+		      static_cast<long long>(us % 1000000));
+	sink_(ts + msg);
+}
+
+void Trace::step(Step s, const std::string &detail)
+{
+	{
+		std::lock_guard lock(mu_);
+		steps_.push_back(s);
+		emit(std::string(step_name(s)) + (detail.empty() ? "" : ": " + detail));
+	}
+	if (g_fault == s) {
+		std::fflush(nullptr);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+void Trace::note(const std::string &msg)
+{
+	std::lock_guard lock(mu_);
+	emit(msg);
+}
+
+std::vector<Step> Trace::steps() const
+{
+	std::lock_guard lock(mu_);
+	return steps_;
+}
+
+void set_fault_from_env()
+{
+	const char *f = std::getenv("KEXEC_PE_FAULT");
+
+	g_fault.reset();
+	if (!f || std::strncmp(f, "kill@", 5))
+		return;
+	for (Step s : kAllSteps)
+		if (!std::strcmp(f + 5, step_name(s)))
+			g_fault = s;
+}
+
+std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,
+						   const std::vector<std::string> &files,
+						   const std::string &object, Trace &trace, bool echo)
+{
+	auto p = std::make_unique<LibbpfParser>();
+	LibbpfLog log(echo);
+
+	p->obj = open_bpf(elf, object, log);
+	bpf_program *prog = find_parser(p->obj.get(), object);
+	// only the parser is loaded: other programs of the object stay out
+	bpf_program *q;
+	bpf_object__for_each_program(q, p->obj.get())
+		bpf_program__set_autoload(q, q == prog);
+	trace.step(Step::ObjectOpened, bpf_program__name(prog));
+	if (int err = bpf_object__load(p->obj.get()))
+		throw Error(-err, object, "the kernel refused to load the parser: " +
+			    last_line(log.tail(1200)),
+			    "-d shows the verifier's log; the parser was built for another kernel or is broken");
+	trace.step(Step::Loaded);
+	fill_files_map(p->obj.get(), files, object);
+	trace.step(Step::FilesSet, std::to_string(files.size()) + " files");
+	p->link.reset(bpf_program__attach(prog));
+	if (!p->link)
+		throw Error(errno, object, "cannot attach the parser to kexec_pe_parser_hook: " +
+			    last_line(log.tail(600)), "-d shows libbpf's messages");
+	trace.step(Step::Attached);
+	return p;
+}
+
+KernelInterface real_kernel(bool debug)
+{
+	KernelInterface k;
+
+	k.attach = [debug](std::span<const std::uint8_t> elf, const std::vector<std::string> &files,
+			   const std::string &object, Trace &trace) {
+		return attach_with_libbpf(elf, files, object, trace, debug);
+	};
+	k.kexec_file_load = [](int kfd, int ifd, const char *cmdline, unsigned long len,
+			       unsigned long flags) -> long {
+		long r = syscall(__NR_kexec_file_load, kfd, ifd, len, cmdline, flags);
+		return r < 0 ? -errno : r;
+	};
+	return k;
+}
+
+LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
+{
+	LoadOutcome out;
+	UniqueFd kfd = open_file(req.image, O_RDONLY, "open the image");
+	UniqueFd ifd;
+	unsigned long flags = req.crash ? kFileOnCrash : 0;
+
+	if (req.initrd)
+		ifd = open_file(*req.initrd, O_RDONLY, "open the initrd");
+	else
+		flags |= kFileNoInitramfs;
+	// Only look: whether the image carries a parser. The kernel decides
+	// everything else from the same open file.
+	{
+		Mapping m = Mapping::of_fd(kfd.get(), req.image);
+		if (looks_like_pe(m.bytes())) {
+			try {
+				PeImage pe = PeImage::parse(m.bytes(), req.image);
+				out.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
+			} catch (const Error &e) {
+				trace.note("not parsed: " + std::string(e.what()));
+			}
+		}
+	}
+	trace.step(Step::Opened, req.image + (out.has_parser ? " (with a .bpf parser)" : ""));
+
+	const char *cmd = req.cmdline ? req.cmdline->c_str() : nullptr;
+	unsigned long cmdlen = req.cmdline ? req.cmdline->size() + 1 : 0;
+	if (!out.has_parser) {
+		trace.step(Step::Calling, "kexec_file_load");
+		out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
+		trace.step(Step::Returned, errno_name(out.kexec_errno));
+		return out;
+	}
+
+	Shared s{k, req, trace, {}, make_eventfd("notify"), make_eventfd("done"),
+		 make_eventfd("stop"), {}, {}, out};
+	s.reg = register_loader(k, req.image, s.notify.get(), s.done.get(), req.timeout_ms);
+	trace.step(Step::Registered, "notify_fd " + std::to_string(s.notify.get()) +
+		   ", done_fd " + std::to_string(s.done.get()) + ", timeout " +
+		   (req.timeout_ms ? std::to_string(req.timeout_ms) + " ms" : "the kernel's"));
+
+	// Signals go to this thread, which is in kexec_file_load(): the
+	// kernel ends the wait (EINTR) and this function still cleans up.
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	std::thread loader;
+	try {
+		loader = std::thread(loader_thread, std::ref(s));
+	} catch (...) {
+		pthread_sigmask(SIG_SETMASK, &old, nullptr);
+		throw;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, nullptr);
+
+	trace.step(Step::Calling, "kexec_file_load");
+	out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
+	trace.step(Step::Returned, errno_name(out.kexec_errno));
+
+	try {
+		signal_eventfd(s.stop.get(), "stop eventfd");
+	} catch (...) {
+		// cannot happen on an eventfd with a count of 0 or 1; without
+		// it the loader thread could wait forever
+		std::abort();
+	}
+	loader.join();
+	s.parser.reset();
+	trace.step(Step::Detached);
+	return out;
+}
+
+} // namespace kexecpe

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+// kexec_file_load() of a PE image with a .bpf parser: the two threads of
+// the handshake (Documentation/admin-guide/kexec-pe-bpf.rst).
+//
+//   calling thread: register two eventfds through /proc/kexec_pe/loader,
+//       start the loader thread, call kexec_file_load();
+//   loader thread: wait for notify_fd, read /proc/kexec_pe/bpf, open and
+//       load it with libbpf, fill its files map, attach it to
+//       kexec_pe_parser_hook, signal done_fd.
+//
+// Once kexec_file_load() returns, the loader thread is stopped and joined,
+// and the parser is detached and freed, on every path: a Session owns
+// everything it creates. When the loader thread fails it ends the
+// registration at once, so that the kernel cancels the session
+// (-ECANCELED) instead of waiting for its timeout.
+#pragma once
+
+#include "error.hpp"
+#include "fd.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kexecpe {
+
+// The steps of a load, in order; -d prints each with its time
+enum class Step {
+	Opened,		// the image is open and was looked at
+	Registered,	// the eventfds are registered
+	Calling,	// kexec_file_load() is being called
+	Notified,	// the kernel exposed the parser
+	Read,		// /proc/kexec_pe/bpf read
+	ObjectOpened,	// libbpf opened the object
+	Loaded,		// the verifier accepted it
+	FilesSet,	// the files map holds the addons
+	Attached,	// attached to kexec_pe_parser_hook
+	Signalled,	// done_fd signalled
+	Returned,	// kexec_file_load() returned
+	Detached,	// the parser is detached and freed
+};
+const char *step_name(Step s) noexcept;
+
+// What -d prints, with the time since the load started, from any thread
+class Trace {
+public:
+	using Sink = std::function<void(const std::string &)>;
+	explicit Trace(Sink sink = {}) : sink_(std::move(sink)), t0_(clock::now()) {}
+
+	void step(Step s, const std::string &detail = {});
+	void note(const std::string &msg);
+	std::vector<Step> steps() const;
+
+private:
+	using clock = std::chrono::steady_clock;
+	void emit(const std::string &msg);
+
+	Sink sink_;
+	clock::time_point t0_;
+	mutable std::mutex mu_;
+	std::vector<Step> steps_;
+};
+
+// The parser once attached; destroying it detaches it and frees it
+class AttachedParser {
+public:
+	virtual ~AttachedParser() = default;
+};
+
+// Load @elf, fill its files map with @files, attach it. The default is
+// libbpf's (attach_with_libbpf); tests of the state machine on a host
+// without the hook put their own.
+using AttachFn = std::function<std::unique_ptr<AttachedParser>(
+	std::span<const std::uint8_t> elf, const std::vector<std::string> &files,
+	const std::string &object, Trace &trace)>;
+// @echo: libbpf's messages to stderr as well (-d)
+std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,
+						   const std::vector<std::string> &files,
+						   const std::string &object, Trace &trace,
+						   bool echo = false);
+
+// The kernel as the session sees it
+struct KernelInterface {
+	std::string proc_dir = "/proc/kexec_pe";
+	// kexec_file_load(2): 0 or -errno. @cmdline may be null.
+	std::function<long(int kernel_fd, int initrd_fd, const char *cmdline,
+			   unsigned long cmdline_len, unsigned long flags)> kexec_file_load;
+	AttachFn attach;
+};
+// The running kernel; @debug echoes libbpf's messages
+KernelInterface real_kernel(bool debug = false);
+
+struct LoadRequest {
+	std::string image;
+	std::optional<std::string> initrd;
+	std::optional<std::string> cmdline;
+	bool crash = false;		// KEXEC_FILE_ON_CRASH
+	std::vector<std::string> files;	// for the parser's files map
+	unsigned timeout_ms = 0;	// 0: /proc/kexec_pe/timeout_ms
+};
+
+// What a load did
+struct LoadOutcome {
+	bool has_parser = false;	// the image has a .bpf section
+	bool notified = false;		// the kernel exposed it
+	std::size_t parser_size = 0;
+	std::optional<Error> loader_error;	// the loader thread's failure
+	int kexec_errno = 0;		// of kexec_file_load()
+};
+
+// Steps at which KEXEC_PE_FAULT=kill@<step> kills the process (tests)
+void set_fault_from_env();
+
+// Load @req. Returns the outcome (kexec_errno 0: loaded); throws Error
+// only for what fails before kexec_file_load() (files, registration).
+LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace);
+
+// kexec_file_load() flags
+inline constexpr unsigned long kFileUnload = 0x1, kFileOnCrash = 0x2, kFileNoInitramfs = 0x4;
+
+} // namespace kexecpe

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "images.hpp"
+
+#include "fd.hpp"
+#include "pe.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+namespace kexecpe::test {
+
+std::filesystem::path build_dir()
+{
+	if (const char *d = std::getenv("KEXECPE_BUILD_DIR"))
+		return d;
+	return std::filesystem::path(KEXECPE_SOURCE_DIR) / ".." / "build";
+}
+
+std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel)
+{
+	auto p = build_dir() / rel;
+
+	if (!std::filesystem::exists(p))
+		return std::nullopt;
+	return read_file(p.string(), 1u << 30);
+}
+
+std::vector<std::uint8_t> hook_only_object()
+{
+	return read_file(KEXECPE_HOOK_ONLY_OBJ, 1 << 20);
+}
+
+std::vector<std::uint8_t> tiny_pe(const std::vector<TinySection> &secs, std::uint32_t soh)
+{
+	const std::uint32_t falign = 0x200, salign = 0x1000;
+	std::vector<std::uint8_t> b(0x400, 0);
+	std::span<std::uint8_t> s(b);
+	std::uint32_t va = salign;
+
+	if (!soh)
+		soh = 0x400;
+	b[0] = 'M';
+	b[1] = 'Z';
+	put_le32(s, 0x3c, kPeOff);
+	b[kPeOff] = 'P';
+	b[kPeOff + 1] = 'E';
+	put_le16(s, kPeOff + 4, 0x8664);
+	put_le16(s, kPeOff + 6, secs.size());
+	put_le16(s, kPeOff + 20, 240);
+	put_le16(s, kPeOff + 22, 0x0206);
+	put_le16(s, kOptOff, 0x20b);
+	put_le32(s, kOptOff + 32, salign);
+	put_le32(s, kOptOff + 36, falign);
+	put_le32(s, kOptOff + 60, soh);
+	put_le32(s, kOptOff + 108, 16);
+	for (std::size_t i = 0; i < secs.size(); i++) {
+		const TinySection &t = secs[i];
+		std::size_t h = kSecTab + 40 * i;
+		std::uint32_t raw = (t.data.size() + falign - 1) / falign * falign;
+		std::uint32_t off = b.size();
+
+		if (h + 40 > 0x400)
+			throw std::length_error("tiny_pe: too many sections for 0x400 bytes of headers");
+		std::copy(t.name.begin(), t.name.begin() + std::min<std::size_t>(8, t.name.size()), b.begin() + h);
+		std::span<std::uint8_t> s2(b);
+		put_le32(s2, h + 8, t.virtual_size ? t.virtual_size : t.data.size());
+		put_le32(s2, h + 12, va);
+		put_le32(s2, h + 16, raw);
+		put_le32(s2, h + 20, raw ? off : 0);
+		put_le32(s2, h + 36, 0x40000040);
+		b.insert(b.end(), t.data.begin(), t.data.end());
+		b.resize(off + raw, 0);
+		va += (std::max<std::uint32_t>(raw, t.virtual_size) + salign - 1) / salign * salign;
+		if (!raw && !t.virtual_size)
+			va += salign;
+	}
+	put_le32(std::span<std::uint8_t>(b), kOptOff + 56, va);
+	return b;
+}
+
+TempDir::TempDir()
+{
+	std::string tmpl = (std::filesystem::temp_directory_path() / "kexecpe-test-XXXXXX").string();
+
+	if (!mkdtemp(tmpl.data()))
+		throw std::runtime_error("mkdtemp failed");
+	path_ = tmpl;
+}
+
+TempDir::~TempDir()
+{
+	std::error_code ec;
+
+	std::filesystem::remove_all(path_, ec);
+}
+
+void write_bytes(const std::filesystem::path &p, const std::vector<std::uint8_t> &b)
+{
+	write_file(p.string(), b);
+}
+
+} // namespace kexecpe::test

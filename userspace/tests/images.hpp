@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+// Test inputs: real images from the project's build tree (skipped with a
+// reason when that part of the build is missing) and small crafted PEs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kexecpe::test {
+
+// build/ of the project (KEXECPE_BUILD_DIR overrides)
+std::filesystem::path build_dir();
+
+// The bytes of build/<rel>, or nullopt when it was not built
+std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel);
+
+// The BPF object compiled from tests/data/hook_only.bpf.c
+std::vector<std::uint8_t> hook_only_object();
+
+struct TinySection {
+	std::string name;
+	std::vector<std::uint8_t> data;
+	std::uint32_t virtual_size = 0;		// 0: data.size()
+};
+
+// A PE32+ image with these sections: headers in 0x400 bytes, file
+// alignment 0x200, section alignment 0x1000. @size_of_headers: 0 for 0x400.
+std::vector<std::uint8_t> tiny_pe(const std::vector<TinySection> &sections,
+				  std::uint32_t size_of_headers = 0);
+
+// Offsets in tiny_pe()'s layout
+inline constexpr std::size_t kPeOff = 0x40, kOptOff = kPeOff + 24,
+			     kSecTab = kOptOff + 240, kCertDirOff = kOptOff + 112 + 8 * 4;
+
+// A temporary directory, removed with its contents
+class TempDir {
+public:
+	TempDir();
+	~TempDir();
+	const std::filesystem::path &path() const { return path_; }
+
+private:
+	std::filesystem::path path_;
+};
+
+void write_bytes(const std::filesystem::path &p, const std::vector<std::uint8_t> &b);
+
+} // namespace kexecpe::test

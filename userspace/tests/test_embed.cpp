@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+// kexec-pe embed: a section added or replaced, nothing else moved.
+#include "embed.hpp"
+#include "error.hpp"
+#include "images.hpp"
+#include "pe.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace kexecpe;
+using namespace kexecpe::test;
+
+namespace {
+
+// Every section of @before is in @after with the same header fields and
+// bytes (the signature apart)
+void expect_unmoved(const PeImage &before, const PeImage &after)
+{
+	for (const Section &s : before.sections()) {
+		if (s.name == ".bpf")
+			continue;
+		const Section *t = after.find(s.name);
+		ASSERT_NE(nullptr, t) << s.name;
+		EXPECT_EQ(s.raw_offset, t->raw_offset) << s.name;
+		EXPECT_EQ(s.raw_size, t->raw_size) << s.name;
+		EXPECT_EQ(s.virtual_address, t->virtual_address) << s.name;
+		EXPECT_EQ(s.virtual_size, t->virtual_size) << s.name;
+		ASSERT_EQ(s.data.size(), t->data.size()) << s.name;
+		EXPECT_EQ(0, std::memcmp(s.data.data(), t->data.data(), s.data.size())) << s.name;
+	}
+}
+
+void expect_section(const PeImage &pe, const std::vector<std::uint8_t> &content)
+{
+	const Section *b = pe.find(".bpf");
+	ASSERT_NE(nullptr, b);
+	ASSERT_EQ(content.size(), b->data.size());
+	EXPECT_EQ(0, std::memcmp(content.data(), b->data.data(), content.size()));
+	EXPECT_EQ(0u, b->raw_offset % pe.file_alignment());
+	EXPECT_EQ(0u, b->virtual_address % pe.section_alignment());
+	EXPECT_LE(b->virtual_address + b->virtual_size, pe.size_of_image());
+	int n = 0;
+	for (const Section &s : pe.sections())
+		n += s.name == ".bpf";
+	EXPECT_EQ(1, n);
+}
+
+// sbsign, then sbverify against the project's test certificate: the result
+// is a PE the signing tools (and so the kernel's verifier) accept
+void expect_signable(const std::vector<std::uint8_t> &img)
+{
+	auto keys = build_dir() / "keys";
+	if (!std::filesystem::exists(keys / "test.key") || std::system("command -v sbsign >/dev/null 2>&1"))
+		GTEST_SKIP() << "no sbsign or build/keys/test.key";
+	TempDir d;
+	write_bytes(d.path() / "in.efi", img);
+	std::string sign = "sbsign --key " + (keys / "test.key").string() + " --cert " +
+			   (keys / "test.crt").string() + " --output " + (d.path() / "out.efi").string() +
+			   " " + (d.path() / "in.efi").string() + " >/dev/null 2>&1";
+	ASSERT_EQ(0, std::system(sign.c_str())) << sign;
+	std::string verify = "sbverify --cert " + (keys / "test.crt").string() + " " +
+			     (d.path() / "out.efi").string() + " >/dev/null 2>&1";
+	EXPECT_EQ(0, std::system(verify.c_str())) << verify;
+}
+
+} // namespace
+
+TEST(Embed, IntoSystemdStubUki)
+{
+	auto b = build_file("x86_64/bed/root/boot/uki.efi");
+	if (!b)
+		GTEST_SKIP() << "build/x86_64/bed/root/boot/uki.efi not built";
+	auto obj = hook_only_object();
+	EmbedResult r = embed_section(*b, "uki.efi", ".bpf", obj);
+	EXPECT_FALSE(r.replaced);
+	PeImage before = PeImage::parse(*b, "before");
+	PeImage after = PeImage::parse(r.image, "after");
+	expect_unmoved(before, after);
+	expect_section(after, obj);
+	expect_signable(r.image);
+}
+
+TEST(Embed, IntoZbootKeepsTheHeaderTrue)
+{
+	auto b = build_file("arm64/arch/arm64/boot/vmlinuz.efi");
+	if (!b)
+		GTEST_SKIP() << "build/arm64/arch/arm64/boot/vmlinuz.efi not built";
+	auto obj = hook_only_object();
+	EmbedResult r = embed_section(*b, "vmlinuz.efi", ".bpf", obj);
+	PeImage before = PeImage::parse(*b, "before");
+	PeImage after = PeImage::parse(r.image, "after");
+	expect_unmoved(before, after);
+	expect_section(after, obj);
+	ASSERT_TRUE(after.zboot());
+	const ZbootHeader &z0 = *before.zboot(), &z1 = *after.zboot();
+	EXPECT_EQ(z0.payload_offset, z1.payload_offset);
+	EXPECT_EQ(z0.payload_size, z1.payload_size);
+	EXPECT_EQ(0, std::memcmp(&(*b)[z0.payload_offset], &r.image[z1.payload_offset], z0.payload_size));
+	expect_signable(r.image);
+}
+
+TEST(Embed, IntoBzImage)
+{
+	auto b = build_file("x86_64/arch/x86/boot/bzImage");
+	if (!b)
+		GTEST_SKIP() << "bzImage not built";
+	auto obj = hook_only_object();
+	try {
+		EmbedResult r = embed_section(*b, "bzImage", ".bpf", obj);
+		expect_unmoved(PeImage::parse(*b, "before"), PeImage::parse(r.image, "after"));
+		expect_section(PeImage::parse(r.image, "after"), obj);
+	} catch (const Error &e) {
+		// the bzImage's headers may have no room: then say so precisely
+		EXPECT_EQ(ENOSPC, e.code()) << e.what();
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("no room")) << e.what();
+	}
+}
+
+TEST(Embed, ReplaceDropsTheSignature)
+{
+	auto b = build_file("x86_64/bed/root/boot/kexec_pe/ok.efi");
+	if (!b)
+		GTEST_SKIP() << "build/x86_64/bed/root/boot/kexec_pe/ok.efi not built";
+	PeImage before = PeImage::parse(*b, "before");
+	ASSERT_TRUE(before.signed_());
+	auto obj = hook_only_object();
+	EmbedResult r = embed_section(*b, "ok.efi", ".bpf", obj);
+	EXPECT_TRUE(r.replaced);
+	EXPECT_TRUE(r.dropped_signature);
+	PeImage after = PeImage::parse(r.image, "after");
+	EXPECT_FALSE(after.signed_());
+	EXPECT_EQ(0u, after.cert_table_size());
+	expect_unmoved(before, after);
+	expect_section(after, obj);
+	expect_signable(r.image);
+}
+
+TEST(Embed, ReplaceLastGrowsAndShrinks)
+{
+	auto b = tiny_pe({{".text", std::vector<std::uint8_t>(700, 1)}});
+	std::vector<std::uint8_t> small(100, 7), big(5000, 9);
+
+	EmbedResult r1 = embed_section(b, "t.efi", ".bpf", small);
+	EmbedResult r2 = embed_section(r1.image, "t.efi", ".bpf", big);
+	EXPECT_TRUE(r2.replaced);
+	expect_section(PeImage::parse(r2.image, "t"), big);
+	EmbedResult r3 = embed_section(r2.image, "t.efi", ".bpf", small);
+	expect_section(PeImage::parse(r3.image, "t"), small);
+	EXPECT_EQ(r1.image.size(), r3.image.size());
+	expect_unmoved(PeImage::parse(b, "b"), PeImage::parse(r3.image, "t"));
+}
+
+TEST(Embed, ReplaceInPlaceWhenNotLast)
+{
+	auto b = tiny_pe({{".bpf", std::vector<std::uint8_t>(1000, 1)}, {".text", std::vector<std::uint8_t>(700, 2)}});
+	std::vector<std::uint8_t> fits(900, 3), too_big(2000, 4);
+
+	EmbedResult r = embed_section(b, "t.efi", ".bpf", fits);
+	EXPECT_EQ(b.size(), r.image.size());
+	PeImage pe = PeImage::parse(r.image, "t");
+	expect_section(pe, fits);
+	expect_unmoved(PeImage::parse(b, "b"), pe);
+	try {
+		embed_section(b, "t.efi", ".bpf", too_big);
+		FAIL() << "grew a section that is not the last";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOSPC, e.code());
+	}
+}
+
+TEST(Embed, NoRoomForAHeader)
+{
+	// headers end right after the one section header
+	auto b = tiny_pe({{".text", std::vector<std::uint8_t>(10, 1)}}, kSecTab + 40);
+	try {
+		embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+		FAIL() << "wrote a header over the section data";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOSPC, e.code());
+		EXPECT_EQ(0u, std::string(e.what()).find("t.efi: no room")) << e.what();
+	}
+}
+
+TEST(Embed, BadArguments)
+{
+	auto b = tiny_pe({{".text", {1}}});
+	EXPECT_THROW(embed_section(b, "t.efi", ".waytoolong", std::vector<std::uint8_t>{1}), Error);
+	EXPECT_THROW(embed_section(std::vector<std::uint8_t>(100, 0), "t.efi", ".bpf", std::vector<std::uint8_t>{1}), Error);
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+// kexec-pe inspect, and the binary itself on real images.
+#include "embed.hpp"
+#include "error.hpp"
+#include "images.hpp"
+#include "inspect.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <sys/wait.h>
+
+using namespace kexecpe;
+using namespace kexecpe::test;
+
+namespace {
+
+struct CmdResult {
+	int status;
+	std::string out;
+};
+
+CmdResult run(const std::string &args)
+{
+	std::string cmd = std::string(KEXECPE_BINARY) + " " + args + " 2>&1";
+	CmdResult r{-1, {}};
+	FILE *p = popen(cmd.c_str(), "r");
+	char buf[4096];
+	std::size_t n;
+
+	if (!p)
+		return r;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		r.out.append(buf, n);
+	int st = pclose(p);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return r;
+}
+
+std::vector<std::uint8_t> uki_with_parser()
+{
+	std::string cmdline = "console=ttyS0 quiet\n\0\0";
+	std::string osrel = "ID=debian\nVERSION_ID=12\n";
+	return embed_section(tiny_pe({{".osrel", {osrel.begin(), osrel.end()}},
+				      {".cmdline", {cmdline.begin(), cmdline.end()}},
+				      {".linux", std::vector<std::uint8_t>(3000, 0x90)}}),
+			     "uki.efi", ".bpf", hook_only_object()).image;
+}
+
+} // namespace
+
+TEST(Inspect, Human)
+{
+	std::string out = inspect(uki_with_parser(), "uki.efi", false);
+
+	EXPECT_NE(std::string::npos, out.find("uki.efi: UKI, PE32+ for x86_64")) << out;
+	EXPECT_NE(std::string::npos, out.find("signature: none (unsigned)")) << out;
+	EXPECT_NE(std::string::npos, out.find(".cmdline: console=ttyS0 quiet\n")) << out;
+	EXPECT_NE(std::string::npos, out.find(".osrel: ID=debian")) << out;
+	EXPECT_NE(std::string::npos, out.find("program parse_nothing: tracing, section fentry.s/kexec_pe_parser_hook, "
+					      "attach trace_fentry to kexec_pe_parser_hook, sleepable")) << out;
+	EXPECT_NE(std::string::npos, out.find("map kexec_pe_files: array, key 4 value 256 entries 4")) << out;
+}
+
+TEST(Inspect, Json)
+{
+	std::string out = inspect(uki_with_parser(), "uki.efi", true);
+
+	EXPECT_EQ(0u, out.find("{\"file\":\"uki.efi\",\"kind\":\"UKI\"")) << out;
+	EXPECT_NE(std::string::npos, out.find("\"uki\":{\"cmdline\":\"console=ttyS0 quiet\",\"osrel\":\"ID=debian\\nVERSION_ID=12\"}")) << out;
+	EXPECT_NE(std::string::npos, out.find("\"attach_target\":\"kexec_pe_parser_hook\",\"sleepable\":true")) << out;
+	EXPECT_NE(std::string::npos, out.find("\"parser\":\"parse_nothing\"")) << out;
+	// valid JSON: python's parser agrees
+	TempDir d;
+	write_bytes(d.path() / "o.json", std::vector<std::uint8_t>(out.begin(), out.end()));
+	std::string cmd = "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' " + (d.path() / "o.json").string();
+	EXPECT_EQ(0, std::system(cmd.c_str()));
+}
+
+TEST(Inspect, JsonQuote)
+{
+	EXPECT_EQ("\"a\\\"b\\\\c\\n\\u0001\\u00ff\"", json_quote("a\"b\\c\n\x01\xff"));
+}
+
+TEST(Inspect, BpfThatIsNotElf)
+{
+	std::string junk = "this is not an ELF object";
+	auto img = embed_section(tiny_pe({{".linux", {1, 2, 3}}}), "u.efi", ".bpf",
+				 std::vector<std::uint8_t>(junk.begin(), junk.end())).image;
+	std::string out = inspect(img, "u.efi", false);
+	EXPECT_NE(std::string::npos, out.find("error: u.efi: section .bpf: not a BPF object libbpf can open")) << out;
+}
+
+TEST(Binary, InspectEachBedImage)
+{
+	int seen = 0;
+	for (const char *rel : {"x86_64/bed/root/boot/uki.efi", "x86_64/bed/root/boot/kexec_pe/ok.efi",
+				"arm64/bed/root/boot/kexec_pe/ok.efi", "arm64/bed/root/boot/vmlinuz.efi",
+				"x86_64/arch/x86/boot/bzImage"}) {
+		auto p = build_dir() / rel;
+		if (!std::filesystem::exists(p))
+			continue;
+		seen++;
+		CmdResult r = run("inspect " + p.string());
+		EXPECT_EQ(0, r.status) << rel << ": " << r.out;
+		bool parser = std::string(rel).find("kexec_pe/ok.efi") != std::string::npos;
+		EXPECT_EQ(parser, r.out.find("program kexec_pe_test_parser") != std::string::npos) << rel << r.out;
+		if (parser) {
+			EXPECT_NE(std::string::npos, r.out.find("signature: 1 certificate(s)")) << r.out;
+		}
+		if (std::string(rel).find("vmlinuz.efi") != std::string::npos) {
+			EXPECT_NE(std::string::npos, r.out.find("zboot: codec gzip")) << r.out;
+		}
+		CmdResult j = run("inspect --json " + p.string());
+		EXPECT_EQ(0, j.status) << j.out;
+	}
+	if (!seen)
+		GTEST_SKIP() << "no bed images built";
+}
+
+TEST(Binary, EmbedThenInspect)
+{
+	TempDir d;
+	write_bytes(d.path() / "in.efi", tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)}}));
+	write_bytes(d.path() / "p.bpf.o", hook_only_object());
+	CmdResult r = run("embed --bpf " + (d.path() / "p.bpf.o").string() + " -o " + (d.path() / "out.efi").string() +
+		    " " + (d.path() / "in.efi").string());
+	ASSERT_EQ(0, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("added .bpf")) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("sign it now")) << r.out;
+	CmdResult i = run("inspect " + (d.path() / "out.efi").string());
+	EXPECT_NE(std::string::npos, i.out.find("program parse_nothing")) << i.out;
+	// in place, and a parser without the hook is refused
+	r = run("embed --bpf " + (d.path() / "p.bpf.o").string() + " -o " + (d.path() / "out.efi").string() +
+		" " + (d.path() / "out.efi").string());
+	EXPECT_EQ(0, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("replaced .bpf")) << r.out;
+	r = run("embed --bpf " + (d.path() / "in.efi").string() + " -o " + (d.path() / "x.efi").string() +
+		" " + (d.path() / "in.efi").string());
+	EXPECT_EQ(1, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("not a BPF object")) << r.out;
+}
+
+TEST(Binary, ErrorsAndExitCodes)
+{
+	CmdResult r = run("-l /nonexistent/uki.efi");
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ("kexec-pe: /nonexistent/uki.efi: open the image: No such file or directory [ENOENT]\n", r.out);
+	r = run("");
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(std::string::npos, r.out.find("no action given")) << r.out;
+	r = run("inspect /dev/null");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(std::string::npos, r.out.find("not a regular file")) << r.out;
+	r = run("--help");
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0u, r.out.find("Usage: kexec-pe")) << r.out;
+}

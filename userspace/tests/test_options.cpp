@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+// The command line, as kexec-tools users and systemd call it.
+#include "error.hpp"
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace kexecpe;
+
+namespace {
+
+Options parse(std::vector<std::string> a)
+{
+	return parse_options(a);
+}
+
+std::string usage_error(std::vector<std::string> a)
+{
+	try {
+		parse_options(a);
+	} catch (const Error &e) {
+		EXPECT_EQ(EINVAL, e.code());
+		return e.what();
+	}
+	ADD_FAILURE() << "accepted";
+	return {};
+}
+
+} // namespace
+
+TEST(Options, LoadLikeKexecTools)
+{
+	Options o = parse({"kexec-pe", "-l", "/boot/uki.efi", "--initrd=/boot/initrd.img",
+			   "--append=quiet", "--command-line", "splash", "-d"});
+	EXPECT_EQ(Action::Load, o.action);
+	EXPECT_FALSE(o.crash);
+	EXPECT_EQ("/boot/uki.efi", o.image);
+	EXPECT_EQ("/boot/initrd.img", o.initrd.value());
+	EXPECT_EQ((std::vector<std::string>{"quiet", "splash"}), o.append);
+	EXPECT_TRUE(o.debug);
+}
+
+TEST(Options, ImageAnywhere)
+{
+	EXPECT_EQ("/k", parse({"kexec-pe", "/k", "-l"}).image);
+	EXPECT_EQ("/k", parse({"kexec-pe", "--load", "--ramdisk", "/i", "/k"}).image);
+}
+
+TEST(Options, KdumpStyle)
+{
+	// what kdump-tools runs
+	Options o = parse({"kexec", "-p", "--command-line=root=/dev/sda1 irqpoll nr_cpus=1",
+			   "--initrd=/var/lib/kdump/initrd.img", "/var/lib/kdump/vmlinuz"});
+	EXPECT_TRUE(o.as_kexec);
+	EXPECT_EQ(Action::Load, o.action);
+	EXPECT_TRUE(o.crash);
+	Options u = parse({"kexec", "-p", "-u"});
+	EXPECT_EQ(Action::Unload, u.action);
+	EXPECT_TRUE(u.crash);
+	Options s = parse({"kexec", "-S", "-p"});
+	EXPECT_EQ(Action::Status, s.action);
+	EXPECT_TRUE(s.crash);
+}
+
+TEST(Options, SystemctlKexec)
+{
+	// systemd-shutdown runs "kexec -e"; kexec-tools' -s/-a/-x are accepted
+	EXPECT_EQ(Action::Exec, parse({"/usr/sbin/kexec", "-e"}).action);
+	EXPECT_EQ(Action::Load, parse({"kexec", "-s", "-a", "-x", "-l", "/k"}).action);
+	EXPECT_FALSE(parse({"kexec", "-e", "--no-sync"}).sync);
+}
+
+TEST(Options, AddonsAndTimeout)
+{
+	Options o = parse({"kexec-pe", "-l", "u.efi", "--addon", "a.addon.efi", "--addon=b.addon.efi",
+			   "--timeout", "30"});
+	EXPECT_EQ((std::vector<std::string>{"a.addon.efi", "b.addon.efi"}), o.addons);
+	EXPECT_EQ(30000u, o.timeout_ms);
+}
+
+TEST(Options, Subcommands)
+{
+	Options i = parse({"kexec-pe", "inspect", "--json", "u.efi"});
+	EXPECT_EQ(Action::Inspect, i.action);
+	EXPECT_TRUE(i.json);
+	EXPECT_EQ("u.efi", i.image);
+	Options e = parse({"kexec-pe", "embed", "--bpf", "p.bpf.o", "-o", "out.efi", "in.efi"});
+	EXPECT_EQ(Action::Embed, e.action);
+	EXPECT_EQ("p.bpf.o", e.bpf_object);
+	EXPECT_EQ("out.efi", e.output);
+	EXPECT_EQ(".bpf", e.section);
+}
+
+TEST(Options, HelpAndVersion)
+{
+	EXPECT_EQ(Action::Help, parse({"kexec-pe", "--help"}).action);
+	EXPECT_EQ(Action::Help, parse({"kexec-pe", "-h", "-l"}).action);
+	EXPECT_EQ(Action::Version, parse({"kexec-pe", "--version"}).action);
+	std::string u = usage("kexec-pe");
+	for (const char *opt : {"--load", "--load-panic", "--unload", "--exec", "--status", "--initrd",
+				"--append", "--command-line", "--reuse-cmdline", "--debug", "--addon",
+				"--timeout", "inspect", "embed", "Exit status"})
+		EXPECT_NE(std::string::npos, u.find(opt)) << opt;
+}
+
+TEST(Options, UsageErrorsSayWhatToDo)
+{
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe"}).find("no action given"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l"}).find("no IMAGE"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "b"}).find("more than one IMAGE"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "-p", "a"}).find("-l and -p"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "-e"}).find("one action at a time"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-e", "a"}).find("take no IMAGE"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-c", "-l", "a"}).find("kexec_file_load"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "--bogus"}).find("unknown option --bogus"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--initrd"}).find("needs an argument"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--timeout", "0"}).find("1 to 600"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--timeout", "9x"}).find("not a number"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "embed", "in.efi"}).find("--bpf"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "inspect"}).find("one IMAGE"));
+}
+
+TEST(Options, ParsingTwiceIsTheSame)
+{
+	// getopt's state is reset for each parse
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ("/k", parse({"kexec-pe", "-d", "-l", "/k"}).image);
+}
+
+TEST(Cmdline, NoneUnlessAsked)
+{
+	EXPECT_FALSE(build_cmdline(parse({"kexec-pe", "-l", "k"}), "root=/dev/sda"));
+	EXPECT_EQ("", build_cmdline(parse({"kexec-pe", "-l", "k", "--append="}), "x").value());
+}
+
+TEST(Cmdline, Reuse)
+{
+	const std::string proc = "BOOT_IMAGE=/vmlinuz-6.12 root=UUID=1 ro crashkernel=256M quiet\n";
+	EXPECT_EQ("root=UUID=1 ro crashkernel=256M quiet",
+		  build_cmdline(parse({"kexec-pe", "-l", "k", "--reuse-cmdline"}), proc).value());
+	EXPECT_EQ("root=UUID=1 ro quiet irqpoll",
+		  build_cmdline(parse({"kexec-pe", "-p", "k", "--reuse-cmdline", "--append", "irqpoll"}), proc).value());
+	// a quoted value with spaces stays one word
+	EXPECT_EQ("a=\"x BOOT_IMAGE=y\" b",
+		  build_cmdline(parse({"kexec-pe", "-l", "k", "--reuse-cmdline"}), "a=\"x BOOT_IMAGE=y\" b").value());
+}

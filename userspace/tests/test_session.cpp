@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+// The handshake state machine against a simulated kernel: the kernel's side
+// of Documentation/admin-guide/kexec-pe-bpf.rst played over real eventfds,
+// a FIFO for /proc/kexec_pe/loader (its last close ends the registration)
+// and a file for /proc/kexec_pe/bpf. The parser is opened with libbpf for
+// real; only loading it into the kernel and attaching it are simulated
+// (the host kernel has no kexec_pe_parser_hook).
+#include "bpf.hpp"
+#include "embed.hpp"
+#include "explain.hpp"
+#include "images.hpp"
+#include "session.hpp"
+
+#include <linux/kexec_pe.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace kexecpe;
+using namespace kexecpe::test;
+
+namespace {
+
+std::atomic<int> g_live_parsers;
+
+class SimParser : public AttachedParser {
+public:
+	BpfObject obj;
+	SimParser() { g_live_parsers++; }
+	~SimParser() override { g_live_parsers--; }
+};
+
+// What the simulated loader side does wrong
+struct Fault {
+	std::optional<Step> fail_at;	// throw Error(fail_errno) there
+	int fail_errno = EACCES;
+	int attach_delay_ms = 0;	// a slow verifier
+	bool remove_bpf = false;	// /proc/kexec_pe/bpf gone when read
+};
+
+class SimKernel {
+public:
+	TempDir dir;
+	UniqueFd fifo;			// the kernel's end of "loader"
+	std::vector<std::uint8_t> parser = hook_only_object();
+	int timeout_ms = 2000;
+	int before_expose = 0;		// an errno to fail with before exposing (signature)
+	bool attached = false;
+	bool registered_seen = false;
+	std::vector<std::string> files;
+	Fault fault;
+
+	SimKernel()
+	{
+		auto p = (dir.path() / "loader").string();
+		EXPECT_EQ(0, mkfifo(p.c_str(), 0600));
+		fifo = UniqueFd(open(p.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	}
+
+	KernelInterface iface()
+	{
+		KernelInterface k;
+		k.proc_dir = dir.path().string();
+		k.kexec_file_load = [this](int kfd, int ifd, const char *cmd, unsigned long len,
+					   unsigned long flags) { return kexec_file_load(kfd, ifd, cmd, len, flags); };
+		k.attach = [this](std::span<const std::uint8_t> elf, const std::vector<std::string> &f,
+				  const std::string &object, Trace &trace) { return attach(elf, f, object, trace); };
+		return k;
+	}
+
+	void maybe_fail(Step s)
+	{
+		if (fault.fail_at == s)
+			throw Error(fault.fail_errno, "sim", std::string("injected at ") + step_name(s));
+	}
+
+	std::unique_ptr<AttachedParser> attach(std::span<const std::uint8_t> elf,
+					       const std::vector<std::string> &f,
+					       const std::string &object, Trace &trace)
+	{
+		auto p = std::make_unique<SimParser>();
+		LibbpfLog log;
+		p->obj = open_bpf(elf, object, log);
+		find_parser(p->obj.get(), object);
+		trace.step(Step::ObjectOpened);
+		maybe_fail(Step::ObjectOpened);
+		std::this_thread::sleep_for(std::chrono::milliseconds(fault.attach_delay_ms));
+		trace.step(Step::Loaded);
+		maybe_fail(Step::Loaded);
+		files = f;
+		trace.step(Step::FilesSet);
+		maybe_fail(Step::FilesSet);
+		attached = true;
+		trace.step(Step::Attached);
+		maybe_fail(Step::Attached);
+		return p;
+	}
+
+	// The kernel's side: 0 or -errno
+	long kexec_file_load(int kfd, int ifd, const char *cmd, unsigned long len, unsigned long flags)
+	{
+		kexec_pe_register reg;
+		ssize_t n = read(fifo.get(), &reg, sizeof(reg));
+
+		if (before_expose)
+			return -before_expose;
+		if (n != sizeof(reg))
+			return -ESRCH;
+		registered_seen = true;
+		if (reg.version != KEXEC_PE_ABI_VERSION || reg.flags || reg.notify_fd == reg.done_fd)
+			return -EINVAL;
+		auto bpf = dir.path() / "bpf";
+		if (!fault.remove_bpf)
+			write_bytes(bpf, parser);
+		std::uint64_t one = 1, cnt;
+		if (write(reg.notify_fd, &one, sizeof(one)) != sizeof(one))
+			return -EBADF;
+		// wait for done_fd, the registration's end (EOF on the FIFO) or
+		// a signal (SIGUSR1 is unblocked only while waiting, as the
+		// kernel's wait is killable)
+		pollfd p[2] = {{reg.done_fd, POLLIN, 0}, {fifo.get(), POLLIN, 0}};
+		sigset_t mask;
+		pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+		sigdelset(&mask, SIGUSR1);
+		timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+		int r = ppoll(p, 2, &ts, &mask);
+		std::filesystem::remove(bpf);	// withdraw .bpf
+		// a signal that came while waiting wins, even if the loader
+		// signalled too before this thread looked
+		sigset_t pending, usr1;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigpending(&pending);
+		if (r >= 0 && sigismember(&pending, SIGUSR1)) {
+			timespec zero = {0, 0};
+			sigtimedwait(&usr1, nullptr, &zero);
+			return -EINTR;
+		}
+		if (r < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (p[1].revents & (POLLHUP | POLLIN))
+			return -ECANCELED;
+		if (read(reg.done_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+			return -EIO;
+		return attached ? 0 : -ENOLINK;
+	}
+
+	// Whether the registration has ended (the loader closed its end)
+	bool registration_ended()
+	{
+		pollfd p = {fifo.get(), POLLIN, 0};
+		return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+	}
+};
+
+std::string image_with_parser(const TempDir &d)
+{
+	auto img = embed_section(tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)}}), "u.efi", ".bpf",
+				 hook_only_object()).image;
+	auto p = d.path() / "uki.efi";
+	write_bytes(p, img);
+	return p.string();
+}
+
+struct Loaded {
+	LoadOutcome out;
+	std::vector<Step> steps;
+};
+
+Loaded run_load(SimKernel &sim, LoadRequest req, Trace::Sink sink = {})
+{
+	KernelInterface k = sim.iface();
+	Trace trace(std::move(sink));
+	Loaded l;
+
+	if (req.image.empty())
+		req.image = image_with_parser(sim.dir);
+	l.out = load(req, k, trace);
+	l.steps = trace.steps();
+	return l;
+}
+
+const std::vector<Step> kHappy = {
+	Step::Opened, Step::Registered, Step::Calling, Step::Notified, Step::Read,
+	Step::ObjectOpened, Step::Loaded, Step::FilesSet, Step::Attached, Step::Signalled,
+	Step::Returned, Step::Detached,
+};
+
+void noop_handler(int) {}
+
+} // namespace
+
+TEST(Handshake, Loads)
+{
+	SimKernel sim;
+	LoadRequest req;
+	req.files = {"/boot/a.addon.efi", "/boot/b.addon.efi"};
+	Loaded l = run_load(sim, req);
+
+	EXPECT_EQ(0, l.out.kexec_errno);
+	EXPECT_TRUE(l.out.has_parser);
+	EXPECT_TRUE(l.out.notified);
+	EXPECT_EQ(sim.parser.size(), l.out.parser_size);
+	EXPECT_FALSE(l.out.loader_error);
+	EXPECT_EQ(kHappy, l.steps);
+	EXPECT_EQ(req.files, sim.files);
+	EXPECT_EQ(0, g_live_parsers.load());	// detached once the call returned
+	EXPECT_TRUE(sim.registration_ended());	// and unregistered
+}
+
+TEST(Handshake, ImageWithoutParserSkipsIt)
+{
+	SimKernel sim;
+	LoadRequest req;
+	req.image = (sim.dir.path() / "bzImage").string();
+	write_bytes(req.image, tiny_pe({{".text", {1, 2, 3}}}));
+	Loaded l = run_load(sim, req);
+
+	EXPECT_FALSE(l.out.has_parser);
+	EXPECT_EQ(ESRCH, l.out.kexec_errno);	// the sim saw no registration
+	EXPECT_FALSE(sim.registered_seen);
+	EXPECT_EQ((std::vector<Step>{Step::Opened, Step::Calling, Step::Returned}), l.steps);
+}
+
+TEST(Handshake, RefusedBeforeExposing)
+{
+	SimKernel sim;
+	sim.before_expose = ENOKEY;	// the signature check fails first
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ENOKEY, l.out.kexec_errno);
+	EXPECT_FALSE(l.out.notified);
+	EXPECT_EQ(0, g_live_parsers.load());
+	EXPECT_EQ(Step::Detached, l.steps.back());
+}
+
+class LoaderFails : public ::testing::TestWithParam<Step> {};
+
+// The loader failing at each step ends the registration at once: the
+// kernel cancels instead of waiting for its timeout, and nothing is left
+TEST_P(LoaderFails, CancelsAndLeavesNothing)
+{
+	SimKernel sim;
+	sim.timeout_ms = 60000;
+	sim.fault.fail_at = GetParam();
+	auto t0 = std::chrono::steady_clock::now();
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ECANCELED, l.out.kexec_errno);
+	ASSERT_TRUE(l.out.loader_error);
+	EXPECT_EQ(EACCES, l.out.loader_error->code());
+	EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+	EXPECT_EQ(0, g_live_parsers.load());
+	EXPECT_EQ(Step::Detached, l.steps.back());
+	LoadRequest req;
+	req.image = "uki.efi";
+	std::string msg = load_error(req, l.out).what();
+	EXPECT_NE(std::string::npos, msg.find(std::string("injected at ") + step_name(GetParam()))) << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(EachStep, LoaderFails,
+			 ::testing::Values(Step::ObjectOpened, Step::Loaded, Step::FilesSet, Step::Attached),
+			 [](const auto &info) {
+				 std::string n = step_name(info.param);
+				 n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
+				 return n;
+			 });
+
+TEST(Handshake, ProcBpfMissing)
+{
+	SimKernel sim;
+	sim.timeout_ms = 60000;
+	sim.fault.remove_bpf = true;
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ECANCELED, l.out.kexec_errno);
+	ASSERT_TRUE(l.out.loader_error);
+	EXPECT_EQ(ENOENT, l.out.loader_error->code());
+	EXPECT_NE(std::string::npos, std::string(l.out.loader_error->what()).find("/bpf: open")) << l.out.loader_error->what();
+}
+
+TEST(Handshake, NotAnElfObject)
+{
+	SimKernel sim;
+	sim.timeout_ms = 60000;
+	sim.parser = {'n', 'o', 't', ' ', 'e', 'l', 'f'};
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ECANCELED, l.out.kexec_errno);
+	ASSERT_TRUE(l.out.loader_error);
+	EXPECT_EQ(ELIBBAD, l.out.loader_error->code());
+	EXPECT_EQ(0, g_live_parsers.load());
+}
+
+// A verifier slower than the kernel's timeout: ETIMEDOUT, and the loader
+// thread finishes, detaches and is joined before load() returns
+TEST(Handshake, TimesOut)
+{
+	SimKernel sim;
+	sim.timeout_ms = 50;
+	sim.fault.attach_delay_ms = 400;
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ETIMEDOUT, l.out.kexec_errno);
+	EXPECT_EQ(0, g_live_parsers.load());
+	EXPECT_EQ(Step::Detached, l.steps.back());
+	// the loader saw the stop and did not signal a dead session
+	EXPECT_EQ(l.steps.end(), std::find(l.steps.begin(), l.steps.end(), Step::Signalled));
+}
+
+class SignalAt : public ::testing::TestWithParam<Step> {};
+
+// A signal while the kernel waits ends the wait (EINTR); the loader thread
+// never takes it, whatever it is doing, and everything is cleaned up
+TEST_P(SignalAt, InterruptsCleanly)
+{
+	struct sigaction sa = {}, old;
+	sa.sa_handler = noop_handler;	// no SA_RESTART
+	sigaction(SIGUSR1, &sa, &old);
+	sigset_t usr1, prev;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, &prev);
+
+	SimKernel sim;
+	sim.timeout_ms = 60000;
+	const Step at = GetParam();
+	Loaded l = run_load(sim, {}, [at](const std::string &msg) {
+		if (msg.find(std::string("] ") + step_name(at)) != std::string::npos)
+			kill(getpid(), SIGUSR1);	// to the process: only the caller may take it
+	});
+
+	pthread_sigmask(SIG_SETMASK, &prev, nullptr);
+	sigaction(SIGUSR1, &old, nullptr);
+	EXPECT_EQ(EINTR, l.out.kexec_errno);
+	EXPECT_EQ(0, g_live_parsers.load());
+	EXPECT_EQ(Step::Detached, l.steps.back());
+}
+
+INSTANTIATE_TEST_SUITE_P(EachStep, SignalAt,
+			 ::testing::Values(Step::Notified, Step::Read, Step::ObjectOpened, Step::Loaded,
+					   Step::FilesSet, Step::Attached),
+			 [](const auto &info) {
+				 std::string n = step_name(info.param);
+				 n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
+				 return n;
+			 });
+
+TEST(Handshake, RegistrationErrors)
+{
+	TempDir d;
+	KernelInterface k;
+	k.proc_dir = (d.path() / "missing").string();
+	k.kexec_file_load = [](int, int, const char *, unsigned long, unsigned long) -> long { return 0; };
+	LoadRequest req;
+	req.image = image_with_parser(d);
+	Trace trace;
+	try {
+		load(req, k, trace);
+		FAIL() << "loaded without /proc/kexec_pe";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOENT, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("CONFIG_KEXEC_PE_BPF")) << e.what();
+	}
+}
+
+TEST(Handshake, DebugTraceHasTimes)
+{
+	SimKernel sim;
+	std::vector<std::string> lines;
+	std::mutex mu;
+	run_load(sim, {}, [&](const std::string &m) {
+		std::lock_guard lock(mu);
+		lines.push_back(m);
+	});
+	ASSERT_EQ(kHappy.size(), lines.size());
+	for (std::size_t i = 0; i < lines.size(); i++) {
+		EXPECT_EQ('[', lines[i][0]) << lines[i];
+		EXPECT_NE(std::string::npos, lines[i].find(step_name(kHappy[i]))) << lines[i];
+	}
+}
