@@ -75,6 +75,14 @@ std::string LibbpfLog::tail(std::size_t max) const
 	return t;
 }
 
+std::string LibbpfLog::last_line() const
+{
+	std::string t = tail(1024);
+	auto nl = t.rfind('\n');
+
+	return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
 const BpfProgramInfo *BpfObjectInfo::parser() const noexcept
 {
 	for (const BpfProgramInfo &p : programs)
@@ -92,7 +100,7 @@ BpfObject open_bpf(std::span<const std::uint8_t> elf, const std::string &object,
 	if (!o) {
 		int err = errno ? errno : EINVAL;
 		// libbpf says EINVAL/ENOENT/... for "not an ELF BPF object"
-		std::string why = log.tail(400);
+		std::string why = log.last_line();
 		throw Error(err == ENOMEM ? ENOMEM : ELIBBAD, object,
 			    "not a BPF object libbpf can open" + (why.empty() ? "" : " (libbpf: " + why + ")"),
 			    "rebuild the parser with clang -target bpf and embed it again");

@@ -41,6 +41,8 @@ public:
 
 	// the last @max bytes, where the verifier says what it refused
 	std::string tail(std::size_t max = 2048) const;
+	// the last line: what an error message quotes (one line)
+	std::string last_line() const;
 };
 
 struct BpfProgramInfo {

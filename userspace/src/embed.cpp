@@ -18,6 +18,37 @@ std::uint64_t align_up(std::uint64_t v, std::uint32_t a)
 	return a ? (v + a - 1) / a * a : v;
 }
 
+// What embed writes over or after must belong to no other part: every
+// section's raw data inside the file (before the certificate table), none
+// overlapping another or the headers. Readers tolerate more (the kernel's
+// reader only needs the data it reads); a writer that moves nothing must
+// not guess.
+void check_layout(const PeImage &pe, const std::string &obj)
+{
+	const std::uint64_t limit = pe.cert_table_size() ? pe.cert_table_offset() : pe.bytes().size();
+	const std::uint64_t headers_end = pe.section_table_offset() + 40 * pe.sections().size();
+	const auto &secs = pe.sections();
+
+	for (std::size_t i = 0; i < secs.size(); i++) {
+		const Section &s = secs[i];
+		const std::uint64_t end = std::uint64_t{s.raw_offset} + s.raw_size;
+
+		if (!s.raw_size)
+			continue;
+		if (end > limit || s.raw_offset < headers_end)
+			throw Error(ELIBBAD, obj, "section " + s.name + " (" + std::to_string(s.raw_size) +
+				    " bytes at " + std::to_string(s.raw_offset) + ") lies " +
+				    (end > limit ? "past the end of the image data" : "over the headers"),
+				    "cannot rewrite this image without moving data");
+		for (std::size_t j = i + 1; j < secs.size(); j++) {
+			const Section &t = secs[j];
+			if (t.raw_size && t.raw_offset < end && s.raw_offset < std::uint64_t{t.raw_offset} + t.raw_size)
+				throw Error(ELIBBAD, obj, "sections " + s.name + " and " + t.name + " overlap in the file",
+					    "cannot rewrite this image without moving data");
+		}
+	}
+}
+
 } // namespace
 
 EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
@@ -32,8 +63,15 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 			    "' is not 1 to 8 bytes");
 	if (content.size() > 0x7fffffff)
 		throw Error(EFBIG, obj, "section content of " + std::to_string(content.size()) + " bytes");
-	const std::uint32_t falign = pe.file_alignment() ? pe.file_alignment() : 512;
-	const std::uint32_t salign = pe.section_alignment() ? pe.section_alignment() : 4096;
+	check_layout(pe, obj);
+	const std::uint32_t falign = pe.file_alignment(), salign = pe.section_alignment();
+	auto pow2 = [](std::uint32_t v) { return v && !(v & (v - 1)); };
+	// the PE specification: FileAlignment 512..64K (EFI images use less),
+	// SectionAlignment at least that
+	if (!pow2(falign) || falign > 0x10000 || !pow2(salign) || salign < falign)
+		throw Error(ELIBBAD, obj, "FileAlignment " + std::to_string(falign) + ", SectionAlignment " +
+			    std::to_string(salign) + ": not powers of two with 1 <= file <= section, file <= 64 KiB",
+			    "cannot place a section in this image");
 
 	std::vector<std::uint8_t> &out = r.image;
 	out.assign(in.begin(), in.end());
@@ -70,6 +108,10 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	}
 
 	const Section *old = pe.find(section);
+	if (old && std::count_if(pe.sections().begin(), pe.sections().end(),
+				 [&](const Section &s) { return s.name == section; }) > 1)
+		throw Error(ELIBBAD, obj, "more than one " + std::string(section) + " section",
+			    "which one a reader takes is undefined; rebuild the image");
 	std::uint64_t raw_off, va;
 	std::size_t hdr;
 	if (old) {
@@ -106,7 +148,10 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 				    "rebuild the image with room for one more section");
 		if (pe.sections().size() + 1 > kMaxSections)
 			throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
-		raw_off = align_up(std::max<std::uint64_t>(out.size(), file_end), falign);
+		// after everything, the new header included (it may extend a
+		// file whose headers end at its section table)
+		raw_off = align_up(std::max({std::uint64_t{out.size()}, file_end, std::uint64_t{hdr} + 40}),
+				   falign);
 		va = align_up(mem_end, salign);
 		put_le16(out, pe.pe_offset() + 6, pe.sections().size() + 1);
 	}

@@ -105,7 +105,7 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 		      "offset", "rawsize");
 	o << line;
 	for (const Section &s : pe.sections()) {
-		std::snprintf(line, sizeof(line), "  %-8s %10s %10u %10s %10u\n", s.name.c_str(),
+		std::snprintf(line, sizeof(line), "  %-8s %10s %10u %10s %10u\n", printable(s.name).c_str(),
 			      hex(s.virtual_address).c_str(), s.virtual_size,
 			      hex(s.raw_offset).c_str(), s.raw_size);
 		o << line;

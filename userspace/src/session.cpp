@@ -46,13 +46,6 @@ void signal_eventfd(int fd, const std::string &what)
 		throw_errno(what, "signal");
 }
 
-std::string last_line(const std::string &log)
-{
-	auto nl = log.rfind('\n');
-
-	return nl == std::string::npos ? log : log.substr(nl + 1);
-}
-
 bool is_signalled(int fd)
 {
 	pollfd p = {fd, POLLIN, 0};
@@ -247,7 +240,7 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	trace.step(Step::ObjectOpened, bpf_program__name(prog));
 	if (int err = bpf_object__load(p->obj.get()))
 		throw Error(-err, object, "the kernel refused to load the parser: " +
-			    last_line(log.tail(1200)),
+			    log.last_line(),
 			    "-d shows the verifier's log; the parser was built for another kernel or is broken");
 	trace.step(Step::Loaded);
 	fill_files_map(p->obj.get(), files, object);
@@ -255,7 +248,7 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	p->link.reset(bpf_program__attach(prog));
 	if (!p->link)
 		throw Error(errno, object, "cannot attach the parser to kexec_pe_parser_hook: " +
-			    last_line(log.tail(600)), "-d shows libbpf's messages");
+			    log.last_line(), "-d shows libbpf's messages");
 	trace.step(Step::Attached);
 	return p;
 }
