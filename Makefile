@@ -3,8 +3,12 @@ ARCH ?= x86_64
 ARCHES ?= x86_64 arm64 riscv64
 TEST ?= kexec_baseline,kexec_roundtrip
 
+FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
+
 .PHONY: help deps kernel-tree kernel kernels initramfs vm-test check check-host \
-	demo pq-import pq-export pq-status checkpatch bisect-check clean distclean
+	demo pq-import pq-export pq-status checkpatch bisect-check clean distclean \
+	userspace fuzz install
 
 help:
 	@echo "kexec-pe-bpf: boot signed PE kernels (UKI, EFI zboot) with kexec_file_load"
@@ -14,7 +18,15 @@ help:
 	@echo "                            kernel, the initramfs and the QEMU suites"
 	@echo "                            (ARCHES='$(ARCHES)'); last line"
 	@echo "                            'N passed, N failed, N skipped'"
-	@echo "  make check-host           host tests only"
+	@echo "  make check-host           host tests only (the bed's own, kexec-pe's ctest,"
+	@echo "                            the fuzz target over its seeds)"
+	@echo
+	@echo "  make userspace            kexec-pe and its tests for this machine,"
+	@echo "                            build/userspace-host/ (the guests' static builds:"
+	@echo "                            scripts/build-userspace ARCH, run by make initramfs)"
+	@echo "  make fuzz                 kexec-pe's libFuzzer target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
+	@echo "  make install              kexec-pe and kexec-pe.8 under PREFIX=$(PREFIX)"
+	@echo "                            (and DESTDIR)"
 	@echo
 	@echo "  make deps                 install the Debian packages (scripts/deps.sh)"
 	@echo "  make kernel-tree          build/linux: linux-source-6.12 + patches/series (git am)"
@@ -63,6 +75,15 @@ check-host:
 
 demo:
 	scripts/demo $(ARCH)
+
+userspace: deps
+	scripts/build-userspace --host
+
+fuzz: deps
+	scripts/fuzz $(FUZZ_SECONDS)
+
+install: userspace
+	cmake --install build/userspace-host --prefix $(PREFIX)
 
 pq-import: deps
 	scripts/pq import

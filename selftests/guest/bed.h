@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef KEXEC_FILE_UNLOAD
@@ -121,6 +122,65 @@ static inline const char *bed_errno_name(int e)
 	default: return "E?";
 	}
 }
+
+/*
+ * Run the program @argv[0] with @argv, its stdout and stderr captured in
+ * @out (NUL-terminated, truncated to @size). @fault, when not NULL, is put
+ * in the environment as KEXEC_PE_FAULT. Returns the wait status, or -1.
+ */
+static inline int bed_run(const char *const argv[], const char *fault, char *out, size_t size)
+{
+	char env_fault[64];
+	char *envp[] = { "PATH=/bin:/tests", env_fault, NULL };
+	size_t got = 0, take;
+	int p[2], status;
+	char chunk[4096];
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(env_fault, sizeof(env_fault), "KEXEC_PE_FAULT=%s", fault ? fault : "");
+	if (pipe(p))
+		return -1;
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execve(argv[0], (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	/* drain it all, keep what fits */
+	while ((n = read(p[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR)) {
+		take = n > 0 ? (size_t)n : 0;
+		if (take > size - 1 - got)
+			take = size - 1 - got;
+		memcpy(out + got, chunk, take);
+		got += take;
+	}
+	out[got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* The project's loader in the guest (userspace/, installed by mk-initramfs) */
+#define BED_KEXEC_PE "/bin/kexec-pe"
+
+/*
+ * Run kexec-pe with the arguments, output in the char array @out; its exit
+ * code, or -1 when it did not exit (killed) or could not run.
+ */
+#define BED_KEXEC_PE_RUN(out, fault, ...) ({					\
+	const char *const _argv[] = { BED_KEXEC_PE, __VA_ARGS__, NULL };	\
+	int _st = bed_run(_argv, fault, out, sizeof(out));			\
+	_st >= 0 && WIFEXITED(_st) ? WEXITSTATUS(_st) : -1;			\
+})
 
 /* --- newc cpio writer ------------------------------------------------- */
 

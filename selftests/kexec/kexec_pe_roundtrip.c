@@ -3,11 +3,11 @@
  * Stage 1 of the PE-BPF kexec round trip, with signatures enforced: turn
  * lockdown on, check that images whose signature fails are refused with
  * EPERM before their parser is exposed, then load the signed UKI
- * /boot/kexec_pe/ok.efi through the procfs/eventfd handshake (the series'
- * selftest loader) with an initrd holding this bed's /init and tests and
- * a nonce. When every test passed, reboot(LINUX_REBOOT_CMD_KEXEC) into
- * the kernel its parser produced; kexec_pe_stage2, in that kernel, checks
- * what it was given.
+ * /boot/kexec_pe/ok.efi with kexec-pe, the project's loader, with an
+ * initrd holding this bed's /init and tests and a nonce. When every test
+ * passed, run "kexec -e" (kexec-pe through its kexec name) into the
+ * kernel the UKI's parser produced; kexec_pe_stage2, in that kernel,
+ * checks what it was given.
  *
  * Under enforced signatures the parser follows systemd-stub: the UKI's
  * .cmdline wins over the command line given here, which must not reach
@@ -19,22 +19,24 @@
 #include <dirent.h>
 
 #include "../guest/bed.h"
-#include "kexec_pe/kexec_pe_loader.h"
 #include "kselftest_harness.h"
 
 #define LOCKDOWN	"/sys/kernel/security/lockdown"
 #define UKI		"/boot/kexec_pe/ok.efi"
 #define STAGE2_INITRD	"/tmp/stage2.cpio"
 #define USER_CMDLINE	"bed.user_cmdline=1 bed.stage=2 bed.test=kexec_stage2"
+/* the parser's verification is slow on an emulated CPU */
+#define TIMEOUT		"120"
+
+static char out[16384];
+
+/* kexec-pe -d --timeout 120 ARGS... */
+#define TOOL_RUN(...) BED_KEXEC_PE_RUN(out, NULL, "-d", "--timeout", TIMEOUT, __VA_ARGS__)
 
 TEST(lockdown_on)
 {
 	char state[256];
-	int fd;
-
-	/* the parser's verification is slow on an emulated CPU */
-	ASSERT_EQ(0, kpe_set_timeout(120000));
-	fd = open(LOCKDOWN, O_WRONLY);
+	int fd = open(LOCKDOWN, O_WRONLY);
 
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", LOCKDOWN, strerror(errno));
 	ASSERT_EQ(9, write(fd, "integrity", 9));
@@ -45,11 +47,10 @@ TEST(lockdown_on)
 
 static void refused(struct __test_metadata *_metadata, const char *img)
 {
-	struct kpe_opts o = {};
-	struct kpe_result res;
-
-	ASSERT_EQ(-EPERM, kpe_load(img, -1, "", &o, &res)) TH_LOG("%s", img);
-	ASSERT_FALSE(res.notified) TH_LOG("%s: its parser was exposed", img);
+	ASSERT_EQ(1, TOOL_RUN("-l", img)) TH_LOG("%s", out);
+	TH_LOG("%s", strstr(out, "kexec-pe: /") ?: out);
+	ASSERT_NE(NULL, strstr(out, "[EPERM]")) TH_LOG("%s", out);
+	ASSERT_EQ(NULL, strstr(out, "] notified")) TH_LOG("%s: its parser was exposed", img);
 }
 
 TEST(enforced_refuses_unsigned)
@@ -75,30 +76,23 @@ TEST(enforced_refuses_tampered)
  */
 TEST(enforced_refuses_unsigned_produced_kernel)
 {
-	struct kpe_opts o = {};
-	struct kpe_result res;
-
-	ASSERT_EQ(-ENODATA, kpe_load("/boot/kexec_pe/unsigned-linux.efi", -1, "", &o, &res));
-	ASSERT_TRUE(res.notified);
+	ASSERT_EQ(1, TOOL_RUN("-l", "/boot/kexec_pe/unsigned-linux.efi")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "[ENODATA]")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "] notified")) TH_LOG("%s", out);
+	TH_LOG("%s", strstr(out, "kexec-pe: /") ?: out);
 }
 
 TEST(load_uki)
 {
-	struct kpe_opts o = {};
-	struct kpe_result res;
 	unsigned long long rnd = 0;
 	char nonce[32];
-	int ifd;
 
 	ASSERT_EQ(sizeof(rnd), getrandom(&rnd, sizeof(rnd), 0));
 	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
 	ASSERT_EQ(0, bed_make_stage2_initrd(STAGE2_INITRD, nonce));
-	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, ifd);
-	ASSERT_EQ(0, kpe_load(UKI, ifd, USER_CMDLINE, &o, &res))
-		TH_LOG("loader: %s", res.loader_error);
-	close(ifd);
-	TH_LOG("%s loaded, nonce %s (in the initrd)", UKI, nonce);
+	ASSERT_EQ(0, TOOL_RUN("-l", UKI, "--initrd", STAGE2_INITRD, "--append", USER_CMDLINE))
+		TH_LOG("%s", out);
+	TH_LOG("%s loaded by kexec-pe, nonce %s (in the initrd)", UKI, nonce);
 }
 
 /*
@@ -111,11 +105,11 @@ static void kexec_if_passed(int status, void *arg)
 {
 	if (status)
 		return;
-	printf("bed: kexec into stage 2: %s\n", UKI);
+	printf("bed: kexec into stage 2: %s, with kexec -e\n", UKI);
 	fflush(stdout);
-	sync();
-	reboot(LINUX_REBOOT_CMD_KEXEC);
-	printf("bed: kexec_pe_roundtrip: reboot(LINUX_REBOOT_CMD_KEXEC): %s\n", strerror(errno));
+	/* kexec-pe by its kexec name, as systemctl kexec runs it */
+	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
+	printf("bed: kexec_pe_roundtrip: exec /bin/kexec: %s\n", strerror(errno));
 	fflush(stdout);
 	_exit(1);
 }

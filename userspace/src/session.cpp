@@ -300,7 +300,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 	if (!out.has_parser) {
 		trace.step(Step::Calling, "kexec_file_load");
 		out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
-		trace.step(Step::Returned, errno_name(out.kexec_errno));
+		trace.step(Step::Returned, out.kexec_errno ? errno_name(out.kexec_errno) : "0");
 		return out;
 	}
 
@@ -327,7 +327,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 
 	trace.step(Step::Calling, "kexec_file_load");
 	out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
-	trace.step(Step::Returned, errno_name(out.kexec_errno));
+	trace.step(Step::Returned, out.kexec_errno ? errno_name(out.kexec_errno) : "0");
 
 	try {
 		signal_eventfd(s.stop.get(), "stop eventfd");

@@ -388,3 +388,41 @@ TEST(Handshake, DebugTraceHasTimes)
 		EXPECT_NE(std::string::npos, lines[i].find(step_name(kHappy[i]))) << lines[i];
 	}
 }
+
+// The files map of a parser (addons), checked before anything is written
+TEST(FilesMap, Limits)
+{
+	auto elf = hook_only_object();
+	LibbpfLog log;
+	BpfObject obj = open_bpf(elf, "p", log);
+
+	auto code = [&](const std::vector<std::string> &files) {
+		try {
+			fill_files_map(obj.get(), files, "p");
+		} catch (const Error &e) {
+			return e.code();
+		}
+		return 0;
+	};
+	EXPECT_EQ(0, code({}));
+	// the map has 4 entries of 256 bytes
+	EXPECT_EQ(E2BIG, code({"a", "b", "c", "d", "e"}));
+	EXPECT_EQ(ENAMETOOLONG, code({std::string(256, 'x')}));
+}
+
+TEST(FilesMap, ParserWithoutTheMap)
+{
+	auto elf = read_file(KEXECPE_NO_MAP_OBJ, 1 << 20);
+	LibbpfLog log;
+	BpfObject obj = open_bpf(elf, "uki.efi: section .bpf", log);
+
+	EXPECT_NE(nullptr, find_parser(obj.get(), "p"));
+	fill_files_map(obj.get(), {}, "p");	// no addons: fine
+	try {
+		fill_files_map(obj.get(), {"/boot/a.addon.efi"}, "uki.efi: section .bpf");
+		FAIL() << "addons given to a parser without the map";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOENT, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("takes no addons")) << e.what();
+	}
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kexec-pe, the project's loader, on the bed's signed images in a kernel
+ * with the series (signatures verified, not enforced: kexec_pe_roundtrip
+ * enforces them later): inspect, load, load for kdump, status, unload, a
+ * plain kernel, an image made by `kexec-pe embed` and signed with sbsign,
+ * the error message of each refusal, the -d trace, and the loader killed
+ * with SIGKILL at each step of the handshake, after which the next load
+ * must succeed.
+ */
+#include <signal.h>
+
+#include "../guest/bed.h"
+#include "kselftest_harness.h"
+
+#define TOOL		BED_KEXEC_PE
+#define DIR		"/boot/kexec_pe/"
+#define OK_EFI		DIR "ok.efi"
+#define OUT_MAX		16384
+
+static char out[OUT_MAX];
+
+#define TOOL_RUN(fault, ...) BED_KEXEC_PE_RUN(out, fault, __VA_ARGS__)
+
+static bool loaded(bool crash)
+{
+	char v[8];
+
+	bed_read_file(crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded",
+		      v, sizeof(v));
+	return v[0] == '1';
+}
+
+TEST(help)
+{
+	const char *const argv[] = { "/bin/kexec", "--help", NULL };
+
+	ASSERT_EQ(0, TOOL_RUN(NULL, "--help"));
+	ASSERT_NE(NULL, strstr(out, "Usage: kexec-pe -l|-p IMAGE"));
+	/* invoked as kexec, it says so */
+	ASSERT_LE(0, bed_run(argv, NULL, out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "Usage: kexec -l|-p IMAGE")) TH_LOG("%s", out);
+}
+
+TEST(inspect)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "inspect", OK_EFI)) TH_LOG("%s", out);
+	TH_LOG("\n%s", out);
+	ASSERT_NE(NULL, strstr(out, "ok.efi: UKI, PE32+"));
+	ASSERT_NE(NULL, strstr(out, "signature: 1 certificate(s)"));
+	ASSERT_NE(NULL, strstr(out, ".cmdline: console="));
+	ASSERT_NE(NULL, strstr(out, ".linux: "));
+	ASSERT_NE(NULL, strstr(out, ".initrd: "));
+	ASSERT_NE(NULL, strstr(out, "program kexec_pe_test_parser: tracing, section "
+				   "fentry.s/kexec_pe_parser_hook"));
+	ASSERT_NE(NULL, strstr(out, "map kexec_pe_files: array"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "inspect", "--json", OK_EFI));
+	ASSERT_EQ(0, strncmp(out, "{\"file\":\"" OK_EFI "\",\"kind\":\"UKI\"", 30)) TH_LOG("%s", out);
+}
+
+TEST(load_status_unload)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-S"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-l", OK_EFI, "--append", "bed.tool=1")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S"));
+	ASSERT_TRUE(loaded(false));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u")) TH_LOG("%s", out);
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-S"));
+}
+
+TEST(load_for_kdump)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-p", OK_EFI)) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S", "-p"));
+	ASSERT_TRUE(loaded(true));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u", "-p")) TH_LOG("%s", out);
+	ASSERT_FALSE(loaded(true));
+}
+
+/* An image made by `kexec-pe embed` and signed by sbsign (mk-pe-images) */
+TEST(load_embedded)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "inspect", DIR "embedded.efi"));
+	ASSERT_NE(NULL, strstr(out, "program kexec_pe_test_parser")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-l", DIR "embedded.efi")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+}
+
+/*
+ * --addon: the paths reach the parser's kexec_pe_files map, and the parser
+ * hands them to bpf_kexec_supplement_initrd(): the kernel reads and checks
+ * each file itself
+ */
+TEST(load_with_addons)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "-l", OK_EFI, "--addon", DIR "addon-signed.efi",
+			      "--addon", DIR "addon-signed.efi")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "files-set: 2 files")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", DIR "addon-unsigned.efi"));
+	TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "[ENODATA]")) TH_LOG("%s", out);
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", "/nonexistent.addon.efi"));
+	TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "[ENOENT]")) TH_LOG("%s", out);
+	ASSERT_FALSE(loaded(false));
+}
+
+/* No .bpf: kexec_file_load() as it is, no handshake */
+TEST(load_plain_kernel)
+{
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "-l", "/boot/sig/signed")) TH_LOG("%s", out);
+	ASSERT_EQ(NULL, strstr(out, "registered")) TH_LOG("%s", out);
+	ASSERT_TRUE(loaded(false));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+}
+
+/* Each step of the handshake, in order, with its time */
+TEST(debug_trace)
+{
+	static const char *const steps[] = {
+		"opened", "registered", "calling", "notified", "read", "object-opened",
+		"loaded", "files-set", "attached", "signalled", "returned", "detached",
+	};
+	const char *p = out;
+	size_t i;
+
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "-l", OK_EFI)) TH_LOG("%s", out);
+	TH_LOG("\n%s", out);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "] %s", steps[i]);
+		p = strstr(p, want);
+		ASSERT_NE(NULL, p) TH_LOG("step %s missing or out of order", steps[i]);
+	}
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+}
+
+/* The line a user sees for each refusal: the file, the cause, the errno */
+static void refused(struct __test_metadata *_metadata, const char *img,
+		    const char *errname, const char *cause)
+{
+	char path[128], prefix[160];
+
+	snprintf(path, sizeof(path), DIR "%s", img);
+	snprintf(prefix, sizeof(prefix), "kexec-pe: %s: ", path);
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", path)) TH_LOG("%s", out);
+	TH_LOG("%s", out);
+	ASSERT_EQ(0, strncmp(out, prefix, strlen(prefix))) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, errname));
+	ASSERT_NE(NULL, strstr(out, cause));
+	ASSERT_FALSE(loaded(false));
+}
+
+TEST(error_untrusted)
+{
+	refused(_metadata, "untrusted.efi", "[ENOKEY]", "signature not trusted");
+}
+
+TEST(error_tampered)
+{
+	refused(_metadata, "tampered-bpf.efi", "[EKEYREJECTED]", "signature rejected");
+}
+
+TEST(error_unsigned)
+{
+	refused(_metadata, "unsigned.efi", "[ENODATA]", "not signed");
+}
+
+TEST(error_no_kernel)
+{
+	refused(_metadata, "nokernel.efi", "[ENOMSG]", "produced no kernel");
+}
+
+TEST(error_bpf_not_elf)
+{
+	refused(_metadata, "notelf.efi", "[ELIBBAD]", "malformed PE image");
+}
+
+/*
+ * SIGKILL at each step (KEXEC_PE_FAULT=kill@<step>): the kernel ends the
+ * session, and the next load through the handshake succeeds.
+ */
+TEST(killed_at_each_step)
+{
+	static const char *const steps[] = {
+		"registered", "calling", "notified", "read", "object-opened", "loaded",
+		"files-set", "attached", "signalled", "returned",
+	};
+	char fault[32], status[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const char *const argv[] = { TOOL, "-l", OK_EFI, NULL };
+		int st;
+
+		snprintf(fault, sizeof(fault), "kill@%s", steps[i]);
+		st = bed_run(argv, fault, out, sizeof(out));
+		ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+			TH_LOG("%s: status 0x%x: %s", fault, st, out);
+		ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", status, sizeof(status)));
+		ASSERT_NE(NULL, strstr(status, "state: idle")) TH_LOG("%s:\n%s", fault, status);
+		ASSERT_EQ(0, TOOL_RUN(NULL, "-l", OK_EFI)) TH_LOG("after %s: %s", fault, out);
+		ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+		TH_LOG("%s: killed, the next load succeeded", fault);
+	}
+}
+
+TEST_HARNESS_MAIN
