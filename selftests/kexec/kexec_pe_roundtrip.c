@@ -45,27 +45,28 @@ TEST(lockdown_on)
 	ASSERT_NE(NULL, strstr(state, "[integrity]")) TH_LOG("lockdown is %s", state);
 }
 
-static void refused(struct __test_metadata *_metadata, const char *img)
+static void refused(struct __test_metadata *_metadata, const char *img, const char *cause)
 {
 	ASSERT_EQ(1, TOOL_RUN("-l", img)) TH_LOG("%s", out);
 	TH_LOG("%s", strstr(out, "kexec-pe: /") ?: out);
 	ASSERT_NE(NULL, strstr(out, "[EPERM]")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, cause)) TH_LOG("%s", out);
 	ASSERT_EQ(NULL, strstr(out, "] notified")) TH_LOG("%s: its parser was exposed", img);
 }
 
 TEST(enforced_refuses_unsigned)
 {
-	refused(_metadata, "/boot/kexec_pe/unsigned.efi");
+	refused(_metadata, "/boot/kexec_pe/unsigned.efi", "the image is not signed");
 }
 
 TEST(enforced_refuses_untrusted)
 {
-	refused(_metadata, "/boot/kexec_pe/untrusted.efi");
+	refused(_metadata, "/boot/kexec_pe/untrusted.efi", "signature did not verify");
 }
 
 TEST(enforced_refuses_tampered)
 {
-	refused(_metadata, "/boot/kexec_pe/tampered-bpf.efi");
+	refused(_metadata, "/boot/kexec_pe/tampered-bpf.efi", "signature did not verify");
 }
 
 /*

@@ -18,7 +18,7 @@ std::string mib(unsigned long v)
 
 } // namespace
 
-Explained explain_kexec_errno(int err, bool has_parser, bool crash)
+Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optional<bool> image_signed)
 {
 	switch (err) {
 	case ENOEXEC:
@@ -56,6 +56,14 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash)
 			"outside the file, or .bpf is not a BPF ELF object",
 			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
 	case EPERM:
+		if (image_signed == false)
+			return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) "
+				"and the image is not signed", kSignHint};
+		if (image_signed == true)
+			return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) and the "
+				"image's signature did not verify: a key the kernel does not trust, or the image "
+				"changed after signing",
+				"dmesg says which; enroll the signing certificate, or get an intact copy"};
 		return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) and this "
 			"image's did not verify, or the caller lacks CAP_SYS_BOOT",
 			"dmesg says which; " + kSignHint};
@@ -125,7 +133,7 @@ Error load_error(const LoadRequest &req, const LoadOutcome &out)
 			     le.hint().empty() ? "the load was cancelled (" + errno_name(err) + ")"
 					       : le.hint());
 	}
-	Explained e = explain_kexec_errno(err, out.has_parser, req.crash);
+	Explained e = explain_kexec_errno(err, out.has_parser, req.crash, out.image_signed);
 	return Error(err, req.image, e.what, e.hint);
 }
 

@@ -13,8 +13,10 @@ struct Explained {
 	std::string what, hint;
 };
 
-// @has_parser: the image has a .bpf section; @crash: a kdump load
-Explained explain_kexec_errno(int err, bool has_parser, bool crash);
+// @has_parser: the image has a .bpf section; @crash: a kdump load;
+// @image_signed: whether the image carries a signature, when known
+Explained explain_kexec_errno(int err, bool has_parser, bool crash,
+			      std::optional<bool> image_signed = std::nullopt);
 
 // The error a failed load reports: the loader thread's own failure when
 // it caused the kernel's, else the kernel's errno explained

@@ -288,6 +288,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 			try {
 				PeImage pe = PeImage::parse(m.bytes(), req.image);
 				out.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
+				out.image_signed = pe.signed_();
 			} catch (const Error &e) {
 				trace.note("not parsed: " + std::string(e.what()));
 			}

@@ -107,6 +107,7 @@ struct LoadRequest {
 // What a load did
 struct LoadOutcome {
 	bool has_parser = false;	// the image has a .bpf section
+	std::optional<bool> image_signed;	// a PE with a certificate table
 	bool notified = false;		// the kernel exposed it
 	std::size_t parser_size = 0;
 	std::optional<Error> loader_error;	// the loader thread's failure

@@ -66,6 +66,17 @@ void expect_signable(const std::vector<std::uint8_t> &img)
 	EXPECT_EQ(0, std::system(verify.c_str())) << verify;
 }
 
+// Embed the test parser into @b: nothing moved, the section as given
+EmbedResult embed_and_check(const std::vector<std::uint8_t> &b)
+{
+	auto obj = hook_only_object();
+	EmbedResult r = embed_section(b, "image", ".bpf", obj);
+
+	expect_unmoved(PeImage::parse(b, "before"), PeImage::parse(r.image, "after"));
+	expect_section(PeImage::parse(r.image, "after"), obj);
+	return r;
+}
+
 } // namespace
 
 TEST(Embed, IntoSystemdStubUki)
@@ -73,13 +84,8 @@ TEST(Embed, IntoSystemdStubUki)
 	auto b = build_file("x86_64/bed/root/boot/uki.efi");
 	if (!b)
 		GTEST_SKIP() << "build/x86_64/bed/root/boot/uki.efi not built";
-	auto obj = hook_only_object();
-	EmbedResult r = embed_section(*b, "uki.efi", ".bpf", obj);
+	EmbedResult r = embed_and_check(*b);
 	EXPECT_FALSE(r.replaced);
-	PeImage before = PeImage::parse(*b, "before");
-	PeImage after = PeImage::parse(r.image, "after");
-	expect_unmoved(before, after);
-	expect_section(after, obj);
 	expect_signable(r.image);
 }
 
@@ -88,12 +94,9 @@ TEST(Embed, IntoZbootKeepsTheHeaderTrue)
 	auto b = build_file("arm64/arch/arm64/boot/vmlinuz.efi");
 	if (!b)
 		GTEST_SKIP() << "build/arm64/arch/arm64/boot/vmlinuz.efi not built";
-	auto obj = hook_only_object();
-	EmbedResult r = embed_section(*b, "vmlinuz.efi", ".bpf", obj);
+	EmbedResult r = embed_and_check(*b);
 	PeImage before = PeImage::parse(*b, "before");
 	PeImage after = PeImage::parse(r.image, "after");
-	expect_unmoved(before, after);
-	expect_section(after, obj);
 	ASSERT_TRUE(after.zboot());
 	const ZbootHeader &z0 = *before.zboot(), &z1 = *after.zboot();
 	EXPECT_EQ(z0.payload_offset, z1.payload_offset);
@@ -107,11 +110,8 @@ TEST(Embed, IntoBzImage)
 	auto b = build_file("x86_64/arch/x86/boot/bzImage");
 	if (!b)
 		GTEST_SKIP() << "bzImage not built";
-	auto obj = hook_only_object();
 	try {
-		EmbedResult r = embed_section(*b, "bzImage", ".bpf", obj);
-		expect_unmoved(PeImage::parse(*b, "before"), PeImage::parse(r.image, "after"));
-		expect_section(PeImage::parse(r.image, "after"), obj);
+		embed_and_check(*b);
 	} catch (const Error &e) {
 		// the bzImage's headers may have no room: then say so precisely
 		EXPECT_EQ(ENOSPC, e.code()) << e.what();

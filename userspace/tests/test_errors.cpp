@@ -66,6 +66,13 @@ TEST(Explain, TheLoadersFailureComesFirst)
 	EXPECT_NE(std::string::npos, m.find("produced no kernel")) << m;
 }
 
+TEST(Explain, LockdownSaysWhetherTheImageIsSigned)
+{
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, true, false, false).what.find("is not signed"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, true, false, true).what.find("did not verify"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, false, false).what.find("CAP_SYS_BOOT"));
+}
+
 TEST(Explain, KdumpMemory)
 {
 	EXPECT_NE(std::string::npos, explain_kexec_errno(ENOMEM, false, true).hint.find("crashkernel="));

@@ -197,6 +197,15 @@ const std::vector<Step> kHappy = {
 
 void noop_handler(int) {}
 
+// "object-opened" -> "objectopened": a test name
+std::string step_test_name(const ::testing::TestParamInfo<Step> &info)
+{
+	std::string n = step_name(info.param);
+
+	n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
+	return n;
+}
+
 } // namespace
 
 TEST(Handshake, Loads)
@@ -269,11 +278,7 @@ TEST_P(LoaderFails, CancelsAndLeavesNothing)
 
 INSTANTIATE_TEST_SUITE_P(EachStep, LoaderFails,
 			 ::testing::Values(Step::ObjectOpened, Step::Loaded, Step::FilesSet, Step::Attached),
-			 [](const auto &info) {
-				 std::string n = step_name(info.param);
-				 n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
-				 return n;
-			 });
+			 step_test_name);
 
 TEST(Handshake, ProcBpfMissing)
 {
@@ -349,11 +354,7 @@ TEST_P(SignalAt, InterruptsCleanly)
 INSTANTIATE_TEST_SUITE_P(EachStep, SignalAt,
 			 ::testing::Values(Step::Notified, Step::Read, Step::ObjectOpened, Step::Loaded,
 					   Step::FilesSet, Step::Attached),
-			 [](const auto &info) {
-				 std::string n = step_name(info.param);
-				 n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
-				 return n;
-			 });
+			 step_test_name);
 
 TEST(Handshake, RegistrationErrors)
 {
