@@ -58,6 +58,8 @@ const char *kind_of(const PeImage &pe)
 		return "UKI";
 	if (pe.zboot())
 		return "EFI zboot";
+	if (pe.find(KEXEC_PE_BPF_SECTION))
+		return "PE with a parser";
 	if (pe.find(".cmdline") || pe.find(".initrd") || pe.find(".ucode") || pe.find(".dtb"))
 		return "UKI addon";
 	return "PE";

@@ -156,3 +156,49 @@ TEST(Binary, ErrorsAndExitCodes)
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(0u, r.out.find("Usage: kexec-pe")) << r.out;
 }
+
+// Every image the bed loads, as the test kernels see them: the ones the
+// kernel must find malformed are malformed here too, the UKIs show their
+// UKI sections, the parser images their parser
+TEST(Binary, InspectEveryTestImage)
+{
+	int seen = 0;
+
+	for (const char *arch : {"x86_64", "arm64"}) {
+		auto dir = build_dir() / arch / "bed/root/boot/kexec_pe";
+		if (!std::filesystem::exists(dir))
+			continue;
+		for (const auto &e : std::filesystem::directory_iterator(dir)) {
+			const std::string name = e.path().filename().string();
+			CmdResult r = run("inspect --json " + e.path().string());
+			seen++;
+			if (name == "truncated.efi" || name == "outside.efi") {
+				EXPECT_EQ(1, r.status) << name << r.out;
+				EXPECT_NE(std::string::npos, r.out.find("past the end of the file")) << r.out;
+				EXPECT_NE(std::string::npos, r.out.find("[ELIBBAD]")) << r.out;
+				continue;
+			}
+			ASSERT_EQ(0, r.status) << name << ": " << r.out;
+			if (name == "addon-nosections.efi") {
+				// signed, then its section count set to 0
+				EXPECT_NE(std::string::npos, r.out.find("\"sections\":[]")) << r.out;
+				continue;
+			}
+			const bool addon = name.rfind("addon-", 0) == 0;
+			const bool parser = !addon && name != "nobpf.efi" && name != "unsigned.efi" &&
+					    name != "kernel.signed";
+			// an addon: no .linux, a .cmdline; a UKI: .cmdline and .osrel
+			EXPECT_NE(std::string::npos, r.out.find("{\"name\":\".cmdline\"")) << name;
+			EXPECT_EQ(addon, r.out.find("\"kind\":\"UKI addon\"") != std::string::npos) << name;
+			if (name == "notelf.efi") {
+				EXPECT_NE(std::string::npos, r.out.find("\"error\":")) << r.out;
+			} else if (parser) {
+				EXPECT_NE(std::string::npos, r.out.find("\"parser\":\"kexec_pe_test_parser\"")) << name;
+			}
+			EXPECT_EQ(name != "unsigned.efi" && name != "addon-unsigned.efi",
+				  r.out.find("\"signed\":true") != std::string::npos) << name;
+		}
+	}
+	if (!seen)
+		GTEST_SKIP() << "no kexec_pe test images built (make initramfs)";
+}
