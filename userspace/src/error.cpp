@@ -53,6 +53,7 @@ std::string errno_name(int err)
 	N(ETIME); N(ENOLINK); N(EBADMSG); N(EOVERFLOW); N(ELIBBAD);
 	N(EOPNOTSUPP); N(ETIMEDOUT); N(ECANCELED); N(ENOKEY); N(EKEYEXPIRED);
 	N(EKEYREVOKED); N(EKEYREJECTED); N(ENAMETOOLONG);
+	N(EADDRNOTAVAIL); N(EPROTO); N(ESTALE); N(EHWPOISON);
 #undef N
 	default:
 		return "E" + std::to_string(err);

@@ -107,7 +107,12 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 			crash ? "raise crashkernel= on the kernel command line, or use a smaller initrd"
 			      : "free memory or raise the cgroup's memory.max"};
 	case EADDRNOTAVAIL:
-		return {"no crash kernel memory is reserved", "boot with crashkernel= to use -p"};
+		if (crash)
+			return {"no room for the crash kernel: no crash kernel memory is reserved, or it is too small",
+				"boot with (a larger) crashkernel="};
+		return {"no room in memory for the kernel's segments (the architecture's loader placed "
+			"them where memory is not available: not a kernel it loads, or too large)",
+			"check that the image is a kernel for this machine"};
 	case ENOSYS:
 		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
 	case EOPNOTSUPP:

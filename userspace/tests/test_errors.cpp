@@ -10,7 +10,7 @@ using namespace kexecpe;
 
 namespace {
 
-const std::string kGeneric = explain_kexec_errno(EHWPOISON, true, false).what;
+const std::string kGeneric = explain_kexec_errno(EHWPOISON, true, false).what;	// no kexec errno
 
 } // namespace
 
@@ -76,6 +76,9 @@ TEST(Explain, LockdownSaysWhetherTheImageIsSigned)
 TEST(Explain, KdumpMemory)
 {
 	EXPECT_NE(std::string::npos, explain_kexec_errno(ENOMEM, false, true).hint.find("crashkernel="));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EADDRNOTAVAIL, false, true).hint.find("crashkernel="));
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EADDRNOTAVAIL, false, false).what.find("crash"));
+	EXPECT_EQ("EADDRNOTAVAIL", errno_name(EADDRNOTAVAIL));
 }
 
 TEST(Error, Format)
