@@ -60,22 +60,26 @@ TEST(inspect)
 
 TEST(load_status_unload)
 {
+	/* -S as kexec-tools: 1 when loaded; -l: the kexec kernel */
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
-	ASSERT_EQ(1, TOOL_RUN(NULL, "-S"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S", "-l"));
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-l", OK_EFI, "--append", "bed.tool=1")) TH_LOG("%s", out);
-	ASSERT_EQ(0, TOOL_RUN(NULL, "-S"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-S", "-l"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S"));	/* the crash kernel: none */
 	ASSERT_TRUE(loaded(false));
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-u")) TH_LOG("%s", out);
-	ASSERT_EQ(1, TOOL_RUN(NULL, "-S"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S", "-l"));
 }
 
 TEST(load_for_kdump)
 {
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-p", OK_EFI)) TH_LOG("%s", out);
-	ASSERT_EQ(0, TOOL_RUN(NULL, "-S", "-p"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-S", "-p"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-S"));
 	ASSERT_TRUE(loaded(true));
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-u", "-p")) TH_LOG("%s", out);
 	ASSERT_FALSE(loaded(true));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-S"));
 }
 
 /* An image made by `kexec-pe embed` and signed by sbsign (mk-pe-images) */
@@ -101,6 +105,7 @@ TEST(load_with_addons)
 	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", DIR "addon-unsigned.efi"));
 	TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "[ENODATA]")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "--addon files")) TH_LOG("%s", out);
 	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", "/nonexistent.addon.efi"));
 	TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "[ENOENT]")) TH_LOG("%s", out);

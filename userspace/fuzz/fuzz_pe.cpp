@@ -4,7 +4,10 @@
 // Invariants checked beyond "no crash, no sanitizer report":
 //  - a parsed section's data lies inside the input;
 //  - embedding into an image that parses gives an image that parses, holds
-//    exactly the new section, and keeps every other section's bytes.
+//    exactly the new section, keeps every other section's bytes, and
+//    changes no byte of the input outside the fields and ranges embed owns
+//    (checksum, certificate directory, section count, SizeOfImage, the
+//    section's header and data).
 #include "embed.hpp"
 #include "error.hpp"
 #include "inspect.hpp"
@@ -12,8 +15,41 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 using namespace kexecpe;
+
+namespace {
+
+void check_untouched(const PeImage &in, const PeImage &out)
+{
+	std::vector<std::pair<std::uint64_t, std::uint64_t>> owned = {
+		{in.optional_header_offset() + 64, 4},	// CheckSum
+		{in.optional_header_offset() + 56, 4},	// SizeOfImage
+		{in.pe_offset() + 6, 2},		// NumberOfSections
+	};
+	if (auto d = in.data_directory_offset(4))
+		owned.emplace_back(*d, 8);
+	for (const PeImage *pe : {&in, &out})
+		if (const Section *b = pe->find(".bpf")) {
+			owned.emplace_back(b->header_offset, 40);
+			owned.emplace_back(b->raw_offset, b->raw_size);
+		}
+	std::uint64_t end = in.cert_table_size() ? in.cert_table_offset() : in.bytes().size();
+	end = std::min<std::uint64_t>(end, out.bytes().size());
+	for (std::uint64_t i = 0; i < end; i++) {
+		if (in.bytes()[i] == out.bytes()[i])
+			continue;
+		bool ok = false;
+		for (auto [off, len] : owned)
+			ok |= i >= off && i < off + len;
+		if (!ok)
+			std::abort();
+	}
+}
+
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
@@ -34,6 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 			if (!b || b->data.size() != sizeof(content) ||
 			    std::memcmp(b->data.data(), content, sizeof(content)))
 				std::abort();
+			check_untouched(pe, out);
 			// same index: the new section comes last or replaces
 			// the one .bpf in place
 			for (std::size_t i = 0; i < pe.sections().size(); i++) {

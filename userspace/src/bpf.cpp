@@ -18,6 +18,7 @@ std::mutex g_capture_mutex;	// held by the live LibbpfLog
 std::mutex g_buf_mutex;
 std::string g_buf;
 bool g_echo;
+libbpf_print_fn_t g_previous;	// restored when the capture ends
 constexpr std::size_t kKeep = 1 << 16;
 
 int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -56,12 +57,12 @@ LibbpfLog::LibbpfLog(bool echo)
 	std::lock_guard lock(g_buf_mutex);
 	g_buf.clear();
 	g_echo = echo;
-	libbpf_set_print(print_fn);
+	g_previous = libbpf_set_print(print_fn);
 }
 
 LibbpfLog::~LibbpfLog()
 {
-	libbpf_set_print(nullptr);
+	libbpf_set_print(g_previous);
 	g_capture_mutex.unlock();
 }
 

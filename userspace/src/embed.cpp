@@ -5,6 +5,7 @@
 #include "pe.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace kexecpe {
 
@@ -49,6 +50,18 @@ void check_layout(const PeImage &pe, const std::string &obj)
 	}
 }
 
+// Where the next section (by address) after @s starts: @s must not grow
+// past it
+std::uint64_t next_va(const PeImage &pe, const Section &s)
+{
+	std::uint64_t next = UINT64_MAX;
+
+	for (const Section &t : pe.sections())
+		if (t.virtual_address > s.virtual_address)
+			next = std::min<std::uint64_t>(next, t.virtual_address);
+	return next;
+}
+
 } // namespace
 
 EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
@@ -61,6 +74,9 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	if (section.empty() || section.size() > 8)
 		throw Error(EINVAL, obj, "section name '" + std::string(section) +
 			    "' is not 1 to 8 bytes");
+	if (content.empty())
+		throw Error(EINVAL, obj, "empty content for section " + std::string(section),
+			    "a section of VirtualSize 0 is read as its SizeOfRawData");
 	if (content.size() > 0x7fffffff)
 		throw Error(EFBIG, obj, "section content of " + std::to_string(content.size()) + " bytes");
 	check_layout(pe, obj);
@@ -125,7 +141,8 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 			out.resize(old->raw_offset);
 			raw_off = old->raw_offset;
 			va = old->virtual_address;
-		} else if (content.size() <= old->raw_size) {
+		} else if (content.size() <= old->raw_size &&
+			   std::uint64_t{old->virtual_address} + content.size() <= next_va(pe, *old)) {
 			// elsewhere: in place, when it fits
 			std::copy(content.begin(), content.end(), out.begin() + old->raw_offset);
 			std::fill(out.begin() + old->raw_offset + content.size(),
@@ -142,9 +159,18 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	} else {
 		// a new header after the last one, in the space the headers have
 		hdr = pe.section_table_offset() + 40 * pe.sections().size();
-		if (hdr + 40 > pe.size_of_headers() || hdr + 40 > first_raw)
-			throw Error(ENOSPC, obj, "no room for another section header (the headers end at " +
-				    std::to_string(std::min<std::uint64_t>(pe.size_of_headers(), first_raw)) + ")",
+		// the slot must be unused: inside the headers, before any
+		// section's data, all zeros, and clear of an x86 boot setup
+		// header (the bzImage's "HdrS" at 0x202, fields from 0x1f1)
+		std::uint64_t room = std::min<std::uint64_t>(pe.size_of_headers(), first_raw);
+		if (in.size() >= 0x206 && !std::memcmp(&in[0x202], "HdrS", 4))
+			room = std::min<std::uint64_t>(room, 0x1f1);
+		bool zeros = hdr + 40 <= in.size() &&
+			     std::all_of(in.begin() + hdr, in.begin() + hdr + 40, [](std::uint8_t b) { return !b; });
+		if (hdr + 40 > room || !zeros)
+			throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
+				    std::to_string(std::min<std::uint64_t>(room, in.size())) +
+				    (zeros ? "" : "; the bytes after the section table are in use") + ")",
 				    "rebuild the image with room for one more section");
 		if (pe.sections().size() + 1 > kMaxSections)
 			throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");

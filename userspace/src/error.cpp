@@ -43,21 +43,10 @@ void throw_errno(std::string object, std::string what, std::string hint)
 
 std::string errno_name(int err)
 {
-	switch (err) {
-#define N(e) case e: return #e
-	N(EPERM); N(ENOENT); N(ESRCH); N(EINTR); N(EIO); N(ENXIO); N(E2BIG);
-	N(ENOEXEC); N(EBADF); N(ECHILD); N(EAGAIN); N(ENOMEM); N(EACCES);
-	N(EFAULT); N(EBUSY); N(EEXIST); N(ENODEV); N(ENOTDIR); N(EISDIR);
-	N(EINVAL); N(ENFILE); N(EMFILE); N(ETXTBSY); N(EFBIG); N(ENOSPC);
-	N(ESPIPE); N(EROFS); N(ERANGE); N(ENOSYS); N(ENOMSG); N(ENODATA);
-	N(ETIME); N(ENOLINK); N(EBADMSG); N(EOVERFLOW); N(ELIBBAD);
-	N(EOPNOTSUPP); N(ETIMEDOUT); N(ECANCELED); N(ENOKEY); N(EKEYEXPIRED);
-	N(EKEYREVOKED); N(EKEYREJECTED); N(ENAMETOOLONG);
-	N(EADDRNOTAVAIL); N(EPROTO); N(ESTALE); N(EHWPOISON);
-#undef N
-	default:
-		return "E" + std::to_string(err);
-	}
+	// glibc's names ("EKEYREJECTED"); E<n> for one it does not know
+	if (const char *n = strerrorname_np(err))
+		return n;
+	return "E" + std::to_string(err);
 }
 
 } // namespace kexecpe

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "explain.hpp"
 
+#include "fd.hpp"
+
+#include <linux/capability.h>
 #include <linux/kexec_pe.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace kexecpe {
 
@@ -18,8 +23,38 @@ std::string mib(unsigned long v)
 
 } // namespace
 
-Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optional<bool> image_signed)
+PermissionState PermissionState::read()
 {
+	PermissionState p;
+	__user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2] = {};
+
+	if (!syscall(SYS_capget, &hdr, data))
+		p.cap_sys_boot = data[CAP_TO_INDEX(CAP_SYS_BOOT)].effective & CAP_TO_MASK(CAP_SYS_BOOT);
+	try {
+		auto d = read_file("/proc/sys/kernel/kexec_load_disabled", 64);
+		p.load_disabled = !d.empty() && d[0] == '1';
+	} catch (const Error &) {
+	}
+	try {
+		auto l = read_file("/sys/kernel/security/lockdown", 256);
+		std::string t(l.begin(), l.end());
+		auto a = t.find('['), b = t.find(']');
+		if (a != std::string::npos && b > a)
+			p.lockdown = t.substr(a + 1, b - a - 1);
+		if (p.lockdown == "none")
+			p.lockdown.clear();
+	} catch (const Error &) {
+	}
+	return p;
+}
+
+Explained explain_kexec_errno(int err, const ErrnoContext &c)
+{
+	const bool has_parser = c.has_parser, crash = c.crash;
+	// which file a signature or read error may be about
+	const std::string which = c.addons ? "the image or one of the --addon files" : "the image";
+
 	switch (err) {
 	case ENOEXEC:
 		if (has_parser)
@@ -33,17 +68,20 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 			"on arm64 this is the Image loader refusing a file that is not an Image; "
 			"kexec-pe inspect shows what the file is"};
 	case ENODATA:
+		if (c.addons)
+			return {"not signed: " + which + ", or, with signatures enforced, the kernel inside it",
+				kSignHint};
 		if (has_parser)
 			return {"not signed, or, with signatures enforced, the kernel inside it is not",
 				kSignHint + "; a UKI's .linux must be signed too"};
 		return {"not signed, and the kernel requires a signature", kSignHint};
 	case ENOKEY:
-		return {"signature not trusted: not signed by a key in the kernel's trusted, "
-			"secondary or platform keyrings",
+		return {std::string("signature not trusted: ") + (c.addons ? which + " is " : "") +
+			"not signed by a key in the kernel's trusted, secondary or platform keyrings",
 			"enroll the signing certificate or sign with a trusted key"};
 	case EKEYREJECTED:
-		return {"signature rejected: the image does not match its signature (changed after signing)",
-			"get an intact copy of the image, or sign it again"};
+		return {"signature rejected: " + which + " does not match its signature (changed after signing)",
+			"get an intact copy, or sign it again"};
 	case EKEYEXPIRED:
 		return {"the signing key or certificate has expired", kSignHint};
 	case EBADMSG:
@@ -56,17 +94,22 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 			"outside the file, or .bpf is not a BPF ELF object",
 			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
 	case EPERM:
-		if (image_signed == false)
-			return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) "
-				"and the image is not signed", kSignHint};
-		if (image_signed == true)
-			return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) and the "
-				"image's signature did not verify: a key the kernel does not trust, or the image "
-				"changed after signing",
+		// kexec_file_load(): no CAP_SYS_BOOT, kexec_load_disabled, or
+		// lockdown refusing an image whose signature failed
+		// (CONFIG_KEXEC_SIG_FORCE returns the verification's errno)
+		if (!c.perm.cap_sys_boot)
+			return {"not permitted: loading a kernel needs CAP_SYS_BOOT", "run it as root"};
+		if (c.perm.load_disabled)
+			return {"not permitted: kexec loading is disabled (/proc/sys/kernel/kexec_load_disabled is 1)",
+				"it stays disabled until reboot"};
+		if (!c.perm.lockdown.empty() && c.image_signed == false)
+			return {"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
+		if (!c.perm.lockdown.empty())
+			return {"refused by lockdown (" + c.perm.lockdown + "): the image's signature did not "
+				"verify: a key the kernel does not trust, or the image changed after signing",
 				"dmesg says which; enroll the signing certificate, or get an intact copy"};
-		return {"refused: signatures are enforced (lockdown or CONFIG_KEXEC_SIG_FORCE) and this "
-			"image's did not verify, or the caller lacks CAP_SYS_BOOT",
-			"dmesg says which; " + kSignHint};
+		return {"not permitted (no CAP_SYS_BOOT, kexec_load_disabled, or lockdown refused the "
+			"image's signature)", "dmesg says which"};
 	case EACCES:
 		return {"refused by the security policy (IMA appraisal or an LSM)",
 			"see the audit log or dmesg for the policy rule"};
@@ -77,14 +120,13 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 			"load PE images with .bpf through kexec-pe"};
 	case ETIMEDOUT:
 		return {"the parser was not attached within the handshake timeout",
-			"retry with a longer --timeout (or raise /proc/kexec_pe/timeout_ms); "
-			"-d shows which step was slow"};
+			"the wait is the smaller of --timeout and /proc/kexec_pe/timeout_ms: raise "
+			"both to wait longer; -d shows which step was slow"};
 	case ECANCELED:
 		return {"the handshake was cancelled: the loader ended its registration",
 			"see the message above for why the loader gave up"};
 	case EINTR:
-		return {"interrupted by a signal while the kernel waited for the parser; nothing was loaded",
-			"run it again"};
+		return {"interrupted by a fatal signal; nothing was loaded", "run it again"};
 	case ENOLINK:
 		return {"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
 			"another process may have detached it; run it again with -d"};
@@ -99,13 +141,11 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 			"use a smaller initrd or fewer addons"};
 	case EFBIG:
 		return {"a compressed kernel expands beyond the size its header records (a decompression "
-			"bomb or a corrupt image), or an addon is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
+			"bomb or a corrupt image), or an --addon file is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
 			"get an intact copy of the image"};
 	case ENOMEM:
-		return {crash ? "out of memory: the kernel and initrd do not fit the crash kernel reservation"
-			      : "out of memory (charged to this process's memory cgroup)",
-			crash ? "raise crashkernel= on the kernel command line, or use a smaller initrd"
-			      : "free memory or raise the cgroup's memory.max"};
+		return {"out of memory (charged to this process's memory cgroup)",
+			"free memory or raise the cgroup's memory.max"};
 	case EADDRNOTAVAIL:
 		if (crash)
 			return {"no room for the crash kernel: no crash kernel memory is reserved, or it is too small",
@@ -119,26 +159,33 @@ Explained explain_kexec_errno(int err, bool has_parser, bool crash, std::optiona
 		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
 			"boot a kernel with the decompressor of the image's codec"};
 	case ENOENT:
-		return {"the kernel could not find a file the parser asked for (an addon)",
-			"check the --addon paths"};
+		return {"the kernel could not find a file the parser asked for (an --addon file)",
+			"check the --addon paths: the kernel opens them as given"};
 	default:
 		return {"the kernel refused the image", "dmesg may say why"};
 	}
 }
 
-Error load_error(const LoadRequest &req, const LoadOutcome &out)
+Error load_error(const LoadRequest &req, const LoadOutcome &out, const PermissionState &perm)
 {
 	const int err = out.kexec_errno;
 
-	// The loader thread's failure comes first when it caused the kernel's:
-	// the kernel then only reports that the handshake ended.
-	if (out.loader_error && (err == ECANCELED || err == ETIMEDOUT || err == ENOLINK || err == 0)) {
+	// The loader thread's failure comes first when it caused the kernel's
+	// (which then only says that the handshake ended), not when it came
+	// after the kernel gave up for a reason of its own
+	if (out.loader_error && out.loader_failed_first) {
 		const Error &le = *out.loader_error;
 		return Error(le.code(), le.object(), le.what_failed(),
 			     le.hint().empty() ? "the load was cancelled (" + errno_name(err) + ")"
 					       : le.hint());
 	}
-	Explained e = explain_kexec_errno(err, out.has_parser, req.crash, out.image_signed);
+	ErrnoContext c;
+	c.has_parser = out.has_parser;
+	c.crash = req.crash;
+	c.addons = !req.files.empty();
+	c.image_signed = out.image_signed;
+	c.perm = perm;
+	Explained e = explain_kexec_errno(err, c);
 	return Error(err, req.image, e.what, e.hint);
 }
 

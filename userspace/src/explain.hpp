@@ -13,13 +13,27 @@ struct Explained {
 	std::string what, hint;
 };
 
-// @has_parser: the image has a .bpf section; @crash: a kdump load;
-// @image_signed: whether the image carries a signature, when known
-Explained explain_kexec_errno(int err, bool has_parser, bool crash,
-			      std::optional<bool> image_signed = std::nullopt);
+// What an EPERM can come from, read when it happened
+struct PermissionState {
+	bool cap_sys_boot = true;	// the caller has CAP_SYS_BOOT
+	bool load_disabled = false;	// /proc/sys/kernel/kexec_load_disabled
+	std::string lockdown;		// "integrity", "confidentiality" or ""
+	static PermissionState read();	// of this process and kernel
+};
+
+struct ErrnoContext {
+	bool has_parser = false;	// the image has a .bpf section
+	bool crash = false;		// a kdump load
+	bool addons = false;		// --addon files were given
+	std::optional<bool> image_signed;	// a PE with a certificate table
+	PermissionState perm;
+};
+
+Explained explain_kexec_errno(int err, const ErrnoContext &c);
 
 // The error a failed load reports: the loader thread's own failure when
 // it caused the kernel's, else the kernel's errno explained
-Error load_error(const LoadRequest &req, const LoadOutcome &out);
+Error load_error(const LoadRequest &req, const LoadOutcome &out,
+		 const PermissionState &perm = {});
 
 } // namespace kexecpe

@@ -99,21 +99,27 @@ std::vector<std::uint8_t> read_file(const std::string &path, std::size_t limit)
 	return read_all(fd.get(), path, limit);
 }
 
-void write_file(const std::string &path, std::span<const std::uint8_t> data)
+void write_all(int fd, const std::string &path, std::span<const std::uint8_t> data)
 {
-	UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC, "create");
 	std::size_t done = 0;
 
 	while (done < data.size()) {
-		ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+		ssize_t n = ::write(fd, data.data() + done, data.size() - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			throw_errno(path, "write");
 		done += n;
 	}
-	if (::fsync(fd.get()) < 0 && errno != EINVAL)
+	if (::fsync(fd) < 0 && errno != EINVAL)
 		throw_errno(path, "fsync");
+}
+
+void write_file(const std::string &path, std::span<const std::uint8_t> data)
+{
+	UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC, "create");
+
+	write_all(fd.get(), path, data);
 }
 
 } // namespace kexecpe

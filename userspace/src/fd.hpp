@@ -68,5 +68,7 @@ std::vector<std::uint8_t> read_file(const std::string &path, std::size_t limit);
 
 // Write all of @data to @path (created 0644, truncated); throws Error
 void write_file(const std::string &path, std::span<const std::uint8_t> data);
+// Write all of @data to @fd (named @path in errors) and fsync it
+void write_all(int fd, const std::string &path, std::span<const std::uint8_t> data);
 
 } // namespace kexecpe

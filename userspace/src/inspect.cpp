@@ -223,6 +223,29 @@ std::string json(const PeImage &pe, const BpfReport &bpf)
 
 } // namespace
 
+namespace {
+
+// The length of the valid UTF-8 sequence at @s[i], 0 if there is none
+std::size_t utf8_len(std::string_view s, std::size_t i)
+{
+	const unsigned char c = s[i];
+	std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+
+	if (c < 0xc2 || c > 0xf4 || i + n > s.size())
+		return 0;
+	for (std::size_t k = 1; k < n; k++)
+		if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
+			return 0;
+	const unsigned char d = s[i + 1];
+	// no overlong forms, no surrogates, nothing past U+10FFFF
+	if ((c == 0xe0 && d < 0xa0) || (c == 0xed && d >= 0xa0) || (c == 0xf0 && d < 0x90) ||
+	    (c == 0xf4 && d >= 0x90))
+		return 0;
+	return n;
+}
+
+} // namespace
+
 std::string json_quote(std::string_view s)
 {
 	std::string o = "\"";
@@ -231,6 +254,18 @@ std::string json_quote(std::string_view s)
 		unsigned char c = s[i];
 		char buf[8];
 
+		if (c >= 0x80) {
+			// valid UTF-8 as it is; any other byte as the code point
+			// of its value, so that the output is valid JSON
+			if (std::size_t n = utf8_len(s, i)) {
+				o.append(s.substr(i, n));
+				i += n - 1;
+				continue;
+			}
+			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+			o += buf;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			o += '\\';
 			o += c;
@@ -238,9 +273,7 @@ std::string json_quote(std::string_view s)
 			o += "\\n";
 		} else if (c == '\t') {
 			o += "\\t";
-		} else if (c < 0x20 || c >= 0x7f) {
-			// bytes beyond ASCII as code points U+0080..U+00FF keep
-			// the output valid JSON whatever the section holds
+		} else if (c < 0x20 || c == 0x7f) {
 			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
 			o += buf;
 		} else {

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,12 +64,13 @@ int do_load(const Options &o)
 	}) : Trace::Sink());
 	KernelInterface k = real_kernel(o.debug);
 	if (o.debug)
-		trace.note(std::string("load ") + o.image + (o.crash ? " for kdump" : "") +
+		trace.note(std::string("load ") + o.image + (o.type ? " (--type " + *o.type + " ignored)" : "") +
+			   (o.crash ? " for kdump" : "") +
 			   (req.initrd ? ", initrd " + *req.initrd : "") +
 			   (req.cmdline ? ", command line '" + *req.cmdline + "'" : ", no command line"));
 	LoadOutcome out = load(req, k, trace);
 	if (out.kexec_errno) {
-		std::fprintf(stderr, "kexec-pe: %s\n", load_error(req, out).what());
+		std::fprintf(stderr, "kexec-pe: %s\n", load_error(req, out, PermissionState::read()).what());
 		if (out.loader_error && out.loader_error->code() != out.kexec_errno)
 			std::fprintf(stderr, "kexec-pe: the kernel then refused the load [%s]\n",
 				     errno_name(out.kexec_errno).c_str());
@@ -86,7 +88,10 @@ int do_unload(const Options &o)
 
 	if (syscall(__NR_kexec_file_load, -1, -1, 0UL, nullptr, flags) < 0) {
 		int err = errno;
-		Explained e = explain_kexec_errno(err, false, o.crash);
+		ErrnoContext c;
+		c.crash = o.crash;
+		c.perm = PermissionState::read();
+		Explained e = explain_kexec_errno(err, c);
 		throw Error(err, o.crash ? "crash kernel" : "kexec kernel", "unload: " + e.what, e.hint);
 	}
 	return 0;
@@ -115,7 +120,7 @@ int do_status(const Options &o)
 			std::printf("/proc/kexec_pe: not in this kernel\n");
 		}
 	}
-	return loaded ? 0 : 1;
+	return loaded ? 1 : 0;	// kexec-tools' -S
 }
 
 int do_inspect(const Options &o)
@@ -138,13 +143,23 @@ int do_embed(const Options &o)
 				    "the parser needs SEC(\"fentry.s/kexec_pe_parser_hook\")");
 	}
 	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
-	// write beside the output and rename, so that OUTPUT may be IMAGE
-	std::string tmp = o.output + ".tmp";
-	write_file(tmp, r.image);
-	if (rename(tmp.c_str(), o.output.c_str()) < 0) {
-		int err = errno;
+	// a new file beside the output, renamed over it: OUTPUT may be IMAGE,
+	// and a failure leaves OUTPUT as it was and nothing else behind
+	std::string tmp = o.output + ".XXXXXX";
+	UniqueFd fd(mkstemp(tmp.data()));
+	if (!fd)
+		throw_errno(o.output, "create a file beside it");
+	struct stat st;
+	mode_t mode = stat(o.image.c_str(), &st) ? 0644 : st.st_mode & 0777;
+	try {
+		if (fchmod(fd.get(), mode) < 0)
+			throw_errno(tmp, "chmod");
+		write_all(fd.get(), tmp, r.image);
+		if (rename(tmp.c_str(), o.output.c_str()) < 0)
+			throw_errno(o.output, "rename " + tmp + " to it");
+	} catch (...) {
 		unlink(tmp.c_str());
-		throw Error(err, o.output, std::string("rename: ") + std::strerror(err));
+		throw;
 	}
 	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes at 0x%x)%s; sign it now (sbsign)\n",
 		     o.output.c_str(), r.replaced ? "replaced" : "added", o.section.c_str(),
@@ -174,6 +189,7 @@ int main(int argc, char **argv)
 			std::printf("kexec-pe %s (kexec_pe ABI %d)\n", KEXEC_PE_VERSION, KEXEC_PE_ABI_VERSION);
 			return 0;
 		case Action::Load: return do_load(o);
+		case Action::LoadExec: return do_load(o) ? kExitFail : do_exec(o);
 		case Action::Unload: return do_unload(o);
 		case Action::Exec: return do_exec(o);
 		case Action::Status: return do_status(o);

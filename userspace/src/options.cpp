@@ -15,7 +15,7 @@ namespace {
 
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
-	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_VERSION, OPT_NOOP,
+	OPT_JSON, OPT_BPF, OPT_SECTION,
 };
 
 const option kLong[] = {
@@ -32,7 +32,9 @@ const option kLong[] = {
 	{"addon", required_argument, nullptr, OPT_ADDON},
 	{"timeout", required_argument, nullptr, OPT_TIMEOUT},
 	{"debug", no_argument, nullptr, 'd'},
-	{"no-sync", no_argument, nullptr, OPT_NO_SYNC},
+	{"no-sync", no_argument, nullptr, 'y'},
+	{"force", no_argument, nullptr, 'f'},
+	{"type", required_argument, nullptr, 't'},
 	{"kexec-file-syscall", no_argument, nullptr, 's'},
 	{"kexec-syscall", no_argument, nullptr, 'c'},
 	{"kexec-syscall-auto", no_argument, nullptr, 'a'},
@@ -42,7 +44,7 @@ const option kLong[] = {
 	{"output", required_argument, nullptr, 'o'},
 	{"section", required_argument, nullptr, OPT_SECTION},
 	{"help", no_argument, nullptr, 'h'},
-	{"version", no_argument, nullptr, OPT_VERSION},
+	{"version", no_argument, nullptr, 'v'},
 	{nullptr, 0, nullptr, 0},
 };
 
@@ -69,7 +71,8 @@ Options parse_options(const std::vector<std::string> &args)
 	Options o;
 	std::vector<std::string> store(args);
 	std::vector<char *> argv;
-	bool l = false, p = false, u = false, e = false, S = false, help = false, version = false;
+	bool l = false, p = false, u = false, e = false, S = false, f = false;
+	bool help = false, version = false;
 	std::string sub;
 
 	if (store.empty())
@@ -87,34 +90,38 @@ Options parse_options(const std::vector<std::string> &args)
 	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSdsacxho:", kLong, nullptr)) != -1) {
+	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacxyvht:o:", kLong, nullptr)) != -1) {
 		switch (c) {
 		case 'l': l = true; break;
 		case 'p': p = true; break;
 		case 'u': u = true; break;
 		case 'e': e = true; break;
 		case 'S': S = true; break;
+		case 'f': f = true; break;
+		case 't': o.type = optarg; break;
 		case 'd': o.debug = true; break;
 		case 's': case 'a': case 'x': break;	// kexec_file_load is all kexec-pe uses
 		case 'c':
 			bad("-c/--kexec-syscall: kexec-pe loads only with kexec_file_load()",
 			    "drop -c; use kexec-tools for kexec_load()");
 		case OPT_INITRD: o.initrd = optarg; break;
-		case OPT_APPEND: o.append.emplace_back(optarg); break;
+		case OPT_APPEND: o.append = optarg; break;	// the last, as kexec-tools
 		case OPT_REUSE: o.reuse_cmdline = true; break;
 		case OPT_ADDON: o.addons.emplace_back(optarg); break;
 		case OPT_TIMEOUT: o.timeout_ms = parse_timeout(optarg); break;
-		case OPT_NO_SYNC: o.sync = false; break;
+		case 'y': o.sync = false; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_BPF: o.bpf_object = optarg; break;
 		case 'o': o.output = optarg; break;
 		case OPT_SECTION: o.section = optarg; break;
 		case 'h': help = true; break;
-		case OPT_VERSION: version = true; break;
+		case 'v': version = true; break;
 		case ':':
 			bad(std::string("option ") + argv[optind - 1] + " needs an argument");
 		default:
-			bad(std::string("unknown option ") + argv[optind - 1]);
+			// optopt: the character, for a short one in a group
+			bad(optopt ? std::string("unknown option -") + static_cast<char>(optopt)
+				   : std::string("unknown option ") + argv[optind - 1]);
 		}
 	}
 	std::vector<std::string> rest(argv.begin() + optind, argv.end() - 1);
@@ -139,21 +146,32 @@ Options parse_options(const std::vector<std::string> &args)
 		return o;
 	}
 
-	const int actions = (l || p) + u + e + S;
-	if (actions == 0)
-		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e or -S");
 	if (l && p)
 		bad("-l and -p: load either the kernel to kexec into (-l) or the crash kernel (-p)");
-	if (actions > 1 && !((u || S) && p && !l && !e && actions == 2))
-		bad("one action at a time: -l/-p IMAGE, -u, -e or -S (-p with -u or -S for the crash kernel)");
-	o.crash = p;
-	if (u || e || S) {
-		o.action = u ? Action::Unload : e ? Action::Exec : Action::Status;
-		if (!rest.empty())
-			bad("-u, -e and -S take no IMAGE, but '" + rest[0] + "' was given");
+	if (S) {
+		// kexec-tools: -S supersedes the other options; it asks about
+		// the crash kernel unless -l is given
+		o.action = Action::Status;
+		o.crash = !l;
 		return o;
 	}
-	o.action = Action::Load;
+	const int actions = (l || p) + u + e + f;
+	if (actions == 0)
+		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e, -f or -S");
+	if (actions > 1 && !(u && p && actions == 2) && !(f && l && actions == 2))
+		bad("one action at a time: -l/-p IMAGE, -u (-p), -e, -f [IMAGE] or -S");
+	o.crash = p;
+	if (f && rest.empty()) {
+		o.action = Action::Exec;	// -f alone: -e
+		return o;
+	}
+	if (u || e) {
+		o.action = u ? Action::Unload : Action::Exec;
+		if (!rest.empty())
+			bad("-u and -e take no IMAGE, but '" + rest[0] + "' was given");
+		return o;
+	}
+	o.action = f ? Action::LoadExec : Action::Load;
 	if (rest.size() != 1)
 		bad(rest.empty() ? "no IMAGE to load" : "more than one IMAGE: " + rest[0] + ", " + rest[1],
 		    "kexec-pe -l IMAGE [--initrd FILE] [--append STR]");
@@ -164,33 +182,36 @@ Options parse_options(const std::vector<std::string> &args)
 std::optional<std::string> build_cmdline(const Options &o, const std::string &proc_cmdline)
 {
 	std::string out;
-	bool any = false;
 
 	if (o.reuse_cmdline) {
-		std::istringstream in(proc_cmdline);
-		std::string w;
-
-		// words as the kernel split them; quoted values with spaces are
-		// kept whole by joining until the quotes balance
+		// the words as the kernel splits them: spaces outside double
+		// quotes; a quoted value keeps its spaces as they are
+		std::vector<std::string> words;
 		std::string cur;
-		while (in >> w) {
-			cur += cur.empty() ? w : " " + w;
-			if (std::count(cur.begin(), cur.end(), '"') % 2)
+		bool quoted = false;
+
+		for (char ch : proc_cmdline) {
+			if (ch == '"')
+				quoted = !quoted;
+			if (!quoted && (ch == ' ' || ch == '\n' || ch == '\t')) {
+				if (!cur.empty())
+					words.push_back(std::move(cur));
+				cur.clear();
 				continue;
-			if (cur.rfind("BOOT_IMAGE=", 0) && !(o.crash && !cur.rfind("crashkernel=", 0)))
-				out += (out.empty() ? "" : " ") + cur;
-			cur.clear();
+			}
+			cur += ch;
 		}
 		if (!cur.empty())
-			out += (out.empty() ? "" : " ") + cur;
-		any = true;
+			words.push_back(std::move(cur));
+		for (const std::string &w : words) {
+			if (!w.rfind("BOOT_IMAGE=", 0) || (o.crash && !w.rfind("crashkernel=", 0)))
+				continue;
+			out += (out.empty() ? "" : " ") + w;
+		}
 	}
-	for (const std::string &a : o.append) {
-		if (!a.empty())
-			out += (out.empty() ? "" : " ") + a;
-		any = true;
-	}
-	if (!any)
+	if (o.append && !o.append->empty())
+		out += (out.empty() ? "" : " ") + *o.append;
+	if (!o.reuse_cmdline && !o.append)
 		return std::nullopt;
 	return out;
 }
@@ -199,7 +220,7 @@ std::string usage(const std::string &prog)
 {
 	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
 	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
-	"       " + prog + " -u [-p] | -e [--no-sync] | -S [-p]\n"
+	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json] IMAGE\n"
 	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] -o OUTPUT IMAGE\n"
 	"\n"
@@ -214,8 +235,9 @@ std::string usage(const std::string &prog)
 	"  -p, --load-panic IMAGE  load IMAGE as the crash (kdump) kernel\n"
 	"  -u, --unload            unload the loaded kernel (with -p: the crash kernel)\n"
 	"  -e, --exec              boot the loaded kernel now (sync(2) first)\n"
-	"  -S, --status            exit 0 if a kernel is loaded (with -p: a crash\n"
-	"                          kernel), 1 if not\n"
+	"  -f, --force [IMAGE]     -e; with IMAGE: load it, then boot it\n"
+	"  -S, --status            as kexec-tools: exit 1 if the crash kernel (with\n"
+	"                          -l: the kexec kernel) is loaded, 0 if not\n"
 	"  inspect IMAGE           show sections, signature, zboot header, UKI texts\n"
 	"                          and the .bpf parser, without loading anything\n"
 	"  embed                   add or replace the parser section of IMAGE without\n"
@@ -226,20 +248,21 @@ std::string usage(const std::string &prog)
 	"      --initrd FILE       initrd given to the kernel (for a UKI, its parser\n"
 	"                          decides how it combines with the UKI's .initrd)\n"
 	"      --append STR, --command-line STR\n"
-	"                          command line (repeatable: joined with spaces)\n"
+	"                          the command line (the last one given counts)\n"
 	"      --reuse-cmdline     start from this kernel's /proc/cmdline, without\n"
 	"                          BOOT_IMAGE= (and crashkernel= with -p)\n"
 	"      --addon FILE        a signed UKI addon for the parser (repeatable)\n"
 	"      --timeout SECONDS   how long the kernel waits for the parser\n"
 	"                          (default /proc/kexec_pe/timeout_ms)\n"
 	"  -d, --debug             print each step of the load with its time\n"
-	"      --no-sync           -e without sync(2)\n"
+	"  -y, --no-sync           -e without sync(2)\n"
 	"      --json              inspect: JSON output\n"
-	"  -s, -a, -x              accepted for kexec-tools compatibility (no effect)\n"
-	"  -h, --help              this text; --version: the version\n"
+	"  -s, -a, -x, -t TYPE     accepted for kexec-tools compatibility (no effect:\n"
+	"                          the kernel picks the loader)\n"
+	"  -h, --help              this text; -v, --version: the version\n"
 	"\n"
 	"Exit status: 0 success; 1 the operation failed (the message says why);\n"
-	"2 usage error; -S: 0 loaded, 1 not loaded.\n"
+	"2 usage error; -S: 1 loaded, 0 not loaded.\n"
 	"Invoked as 'kexec', the same options apply. See kexec-pe(8).\n";
 }
 

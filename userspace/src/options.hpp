@@ -9,14 +9,15 @@
 
 namespace kexecpe {
 
-enum class Action { Load, Unload, Exec, Status, Inspect, Embed, Help, Version };
+enum class Action { Load, LoadExec, Unload, Exec, Status, Inspect, Embed, Help, Version };
 
 struct Options {
 	Action action = Action::Help;
-	bool crash = false;			// -p: the crash (kdump) kernel
+	bool crash = false;			// -p: the crash (kdump) kernel; -S:
+						// by default, as kexec-tools
 	std::string image;
 	std::optional<std::string> initrd;
-	std::vector<std::string> append;	// --append/--command-line, in order
+	std::optional<std::string> append;	// --append/--command-line: the last
 	bool reuse_cmdline = false;
 	std::vector<std::string> addons;
 	unsigned timeout_ms = 0;		// 0: the kernel's
@@ -27,6 +28,7 @@ struct Options {
 	std::string output;			// embed -o
 	std::string section = ".bpf";		// embed --section
 	bool as_kexec = false;			// invoked as "kexec"
+	std::optional<std::string> type;	// -t/--type: the kernel decides
 };
 
 // Parse @args (args[0] is the program name). Throws Error(EINVAL) for a
@@ -35,7 +37,7 @@ Options parse_options(const std::vector<std::string> &args);
 
 // The command line for kexec_file_load(): /proc/cmdline (reused, without
 // BOOT_IMAGE= and, for kdump, crashkernel=) followed by the --append
-// strings; nullopt when neither was asked for.
+// string; nullopt when neither was asked for.
 std::optional<std::string> build_cmdline(const Options &o, const std::string &proc_cmdline);
 
 std::string usage(const std::string &prog);

@@ -110,8 +110,8 @@ struct Shared {
 	const LoadRequest &req;
 	Trace &trace;
 	UniqueFd reg, notify, done, stop;
-	std::unique_ptr<AttachedParser> parser;
-	std::vector<std::uint8_t> elf;	// libbpf's object points into it
+	std::vector<std::uint8_t> elf;	// the parser's object points into it:
+	std::unique_ptr<AttachedParser> parser;	// destroyed first
 	LoadOutcome &out;
 };
 
@@ -125,8 +125,10 @@ void loader_thread(Shared &s)
 		while (poll(p, 2, -1) < 0)
 			if (errno != EINTR)
 				throw_errno("eventfd", "poll");
-		if (!(p[0].revents & POLLIN))
-			return;	// kexec_file_load() returned without exposing it
+		// kexec_file_load() returned: without exposing the parser, or
+		// it exposed it and gave up before this thread woke
+		if (p[1].revents & POLLIN)
+			return;
 		if (read(s.notify.get(), &cnt, sizeof(cnt)) != sizeof(cnt))
 			throw_errno("notify eventfd", "read");
 		s.out.notified = true;
@@ -136,8 +138,9 @@ void loader_thread(Shared &s)
 		s.out.parser_size = s.elf.size();
 		s.trace.step(Step::Read, std::to_string(s.elf.size()) + " bytes");
 
-		s.parser = s.k.attach(s.elf, s.req.files, object, s.trace);
-		if (is_signalled(s.stop.get()))
+		auto stopped = [&s] { return is_signalled(s.stop.get()); };
+		s.parser = s.k.attach(s.elf, s.req.files, object, s.trace, stopped);
+		if (!s.parser || stopped())
 			return;	// the kernel gave up meanwhile
 		signal_eventfd(s.done.get(), "done eventfd");
 		s.trace.step(Step::Signalled);
@@ -146,12 +149,76 @@ void loader_thread(Shared &s)
 		s.out.loader_error = e;
 	} catch (const std::exception &e) {
 		s.out.loader_error = Error(EIO, object, e.what());
+	} catch (...) {
+		s.out.loader_error = Error(EIO, object, "unknown failure");
 	}
+	// did this failure cause the kernel's, or come after it gave up?
+	s.out.loader_failed_first = !is_signalled(s.stop.get());
 	// Fail the session now rather than at its timeout: the kernel cancels
 	// it when the registration ends.
-	s.trace.note("loader: " + std::string(s.out.loader_error->what()) +
-		     "; ending the registration");
 	s.reg.reset();
+	try {
+		s.trace.note("loader: " + std::string(s.out.loader_error->what()) +
+			     "; registration ended");
+	} catch (...) {
+	}
+}
+
+// Stops and joins the loader thread on every way out of load()
+class LoaderThread {
+public:
+	LoaderThread(Shared &s) : s_(s)
+	{
+		// The loader thread takes no signal: they go to the caller
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		try {
+			t_ = std::thread(loader_thread, std::ref(s));
+		} catch (...) {
+			pthread_sigmask(SIG_SETMASK, &old, nullptr);
+			throw;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, nullptr);
+	}
+	LoaderThread(const LoaderThread &) = delete;
+	LoaderThread &operator=(const LoaderThread &) = delete;
+	~LoaderThread() { stop(); }
+
+	void stop() noexcept
+	{
+		std::uint64_t one = 1;
+
+		if (!t_.joinable())
+			return;
+		// an eventfd at 0 or 1 takes the write; without it the
+		// thread could wait forever
+		if (write(s_.stop.get(), &one, sizeof(one)) != sizeof(one))
+			std::abort();
+		t_.join();
+	}
+
+private:
+	Shared &s_;
+	std::thread t_;
+};
+
+// Whether a PE's section table names @section, reading no more than the
+// table: the kernel's reader is the judge of the rest
+bool names_section(std::span<const std::uint8_t> b, std::string_view section)
+{
+	if (!looks_like_pe(b))
+		return false;
+	std::size_t pe = b[0x3c] | b[0x3d] << 8 | b[0x3e] << 16 | std::size_t{b[0x3f]} << 24;
+	if (pe + 24 > b.size())
+		return false;
+	std::size_t n = b[pe + 6] | b[pe + 7] << 8, opt = b[pe + 20] | b[pe + 21] << 8;
+	for (std::size_t i = 0, h = pe + 24 + opt; i < n && i < kMaxSections && h + 40 <= b.size(); i++, h += 40)
+		if (!std::memcmp(&b[h], section.data(), section.size()) &&
+		    (section.size() == 8 || b[h + section.size()] == 0))
+			return true;
+	return false;
 }
 
 } // namespace
@@ -226,7 +293,8 @@ void set_fault_from_env()
 
 std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,
 						   const std::vector<std::string> &files,
-						   const std::string &object, Trace &trace, bool echo)
+						   const std::string &object, Trace &trace,
+						   const StoppedFn &stopped, bool echo)
 {
 	auto p = std::make_unique<LibbpfParser>();
 	LibbpfLog log(echo);
@@ -245,6 +313,8 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	trace.step(Step::Loaded);
 	fill_files_map(p->obj.get(), files, object);
 	trace.step(Step::FilesSet, std::to_string(files.size()) + " files");
+	if (stopped())
+		return nullptr;
 	p->link.reset(bpf_program__attach(prog));
 	if (!p->link)
 		throw Error(errno, object, "cannot attach the parser to kexec_pe_parser_hook: " +
@@ -258,8 +328,8 @@ KernelInterface real_kernel(bool debug)
 	KernelInterface k;
 
 	k.attach = [debug](std::span<const std::uint8_t> elf, const std::vector<std::string> &files,
-			   const std::string &object, Trace &trace) {
-		return attach_with_libbpf(elf, files, object, trace, debug);
+			   const std::string &object, Trace &trace, const StoppedFn &stopped) {
+		return attach_with_libbpf(elf, files, object, trace, stopped, debug);
 	};
 	k.kexec_file_load = [](int kfd, int ifd, const char *cmdline, unsigned long len,
 			       unsigned long flags) -> long {
@@ -290,10 +360,15 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 				out.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
 				out.image_signed = pe.signed_();
 			} catch (const Error &e) {
-				trace.note("not parsed: " + std::string(e.what()));
+				// stricter than the kernel's reader: let it decide
+				out.has_parser = names_section(m.bytes(), KEXEC_PE_BPF_SECTION);
+				trace.note("not parsed here: " + std::string(e.what()));
 			}
 		}
 	}
+	if (!out.has_parser && (!req.files.empty() || req.timeout_ms))
+		throw Error(EINVAL, req.image, "--addon and --timeout are for images with a .bpf parser, "
+			    "and this one has none", "drop them, or load the UKI or zboot image that has the parser");
 	trace.step(Step::Opened, req.image + (out.has_parser ? " (with a .bpf parser)" : ""));
 
 	const char *cmd = req.cmdline ? req.cmdline->c_str() : nullptr;
@@ -312,32 +387,18 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 		   ", done_fd " + std::to_string(s.done.get()) + ", timeout " +
 		   (req.timeout_ms ? std::to_string(req.timeout_ms) + " ms" : "the kernel's"));
 
-	// Signals go to this thread, which is in kexec_file_load(): the
-	// kernel ends the wait (EINTR) and this function still cleans up.
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	std::thread loader;
-	try {
-		loader = std::thread(loader_thread, std::ref(s));
-	} catch (...) {
-		pthread_sigmask(SIG_SETMASK, &old, nullptr);
-		throw;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, nullptr);
+	// The kernel's wait is killable: a fatal signal kills the process,
+	// whose registration ends with it (the kernel cancels the session).
+	// Other signals do not end the wait; they go to this thread, not to
+	// the loader thread, which blocks them all.
+	{
+		LoaderThread loader(s);
 
-	trace.step(Step::Calling, "kexec_file_load");
-	out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
-	trace.step(Step::Returned, out.kexec_errno ? errno_name(out.kexec_errno) : "0");
-
-	try {
-		signal_eventfd(s.stop.get(), "stop eventfd");
-	} catch (...) {
-		// cannot happen on an eventfd with a count of 0 or 1; without
-		// it the loader thread could wait forever
-		std::abort();
+		trace.step(Step::Calling, "kexec_file_load");
+		out.kexec_errno = -k.kexec_file_load(kfd.get(), ifd.get(), cmd, cmdlen, flags);
+		trace.step(Step::Returned, out.kexec_errno ? errno_name(out.kexec_errno) : "0");
+		loader.stop();
 	}
-	loader.join();
 	s.parser.reset();
 	trace.step(Step::Detached);
 	return out;

@@ -72,17 +72,20 @@ public:
 	virtual ~AttachedParser() = default;
 };
 
-// Load @elf, fill its files map with @files, attach it. The default is
-// libbpf's (attach_with_libbpf); tests of the state machine on a host
-// without the hook put their own.
+// Load @elf, fill its files map with @files, attach it; return nullptr
+// without attaching when @stopped() says the kernel has given up by then
+// (the verifier can take seconds: a parser attached after its session
+// would sit on the hook). The default is libbpf's (attach_with_libbpf);
+// tests of the state machine on a host without the hook put their own.
+using StoppedFn = std::function<bool()>;
 using AttachFn = std::function<std::unique_ptr<AttachedParser>(
 	std::span<const std::uint8_t> elf, const std::vector<std::string> &files,
-	const std::string &object, Trace &trace)>;
+	const std::string &object, Trace &trace, const StoppedFn &stopped)>;
 // @echo: libbpf's messages to stderr as well (-d)
 std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,
 						   const std::vector<std::string> &files,
 						   const std::string &object, Trace &trace,
-						   bool echo = false);
+						   const StoppedFn &stopped, bool echo = false);
 
 // The kernel as the session sees it
 struct KernelInterface {
@@ -111,6 +114,7 @@ struct LoadOutcome {
 	bool notified = false;		// the kernel exposed it
 	std::size_t parser_size = 0;
 	std::optional<Error> loader_error;	// the loader thread's failure
+	bool loader_failed_first = false;	// before kexec_file_load() returned
 	int kexec_errno = 0;		// of kexec_file_load()
 };
 
@@ -118,7 +122,8 @@ struct LoadOutcome {
 void set_fault_from_env();
 
 // Load @req. Returns the outcome (kexec_errno 0: loaded); throws Error
-// only for what fails before kexec_file_load() (files, registration).
+// only for what fails before kexec_file_load() (files, registration, and
+// --addon or --timeout for an image without a parser).
 LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace);
 
 // kexec_file_load() flags

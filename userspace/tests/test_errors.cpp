@@ -10,7 +10,16 @@ using namespace kexecpe;
 
 namespace {
 
-const std::string kGeneric = explain_kexec_errno(EHWPOISON, true, false).what;	// no kexec errno
+Explained explain(int err, bool parser = true, bool crash = false)
+{
+	ErrnoContext c;
+
+	c.has_parser = parser;
+	c.crash = crash;
+	return explain_kexec_errno(err, c);
+}
+
+const std::string kGeneric = explain(EHWPOISON).what;	// no kexec errno
 
 } // namespace
 
@@ -22,8 +31,9 @@ TEST(Explain, EveryDocumentedErrnoHasItsOwnExplanation)
 		      ESRCH, ETIMEDOUT, ECANCELED, EINTR, ENOLINK, ENOMSG, E2BIG, EFBIG, ENOMEM,
 		      EBUSY, EACCES, ENOSYS, EADDRNOTAVAIL, EKEYEXPIRED, EOPNOTSUPP, ENOENT}) {
 		for (bool parser : {false, true}) {
-			Explained x = explain_kexec_errno(e, parser, false);
+			Explained x = explain(e, parser);
 			EXPECT_NE(kGeneric, x.what) << errno_name(e);
+			EXPECT_NE('E', errno_name(e).at(1)) << "no name for " << e;
 			EXPECT_FALSE(x.hint.empty()) << errno_name(e);
 		}
 	}
@@ -57,27 +67,49 @@ TEST(Explain, TheLoadersFailureComesFirst)
 	out.kexec_errno = ECANCELED;
 	out.loader_error = Error(EACCES, "uki.efi: section .bpf", "the kernel refused to load the parser: R1 invalid mem access",
 				 "-d shows the verifier's log");
+	out.loader_failed_first = true;
 	std::string m = load_error(req, out).what();
 	EXPECT_EQ(0u, m.find("uki.efi: section .bpf: the kernel refused to load the parser")) << m;
 	EXPECT_NE(std::string::npos, m.find("[EACCES]")) << m;
-	// not when the kernel failed for a reason of its own
-	out.kexec_errno = ENOMSG;
+	// not when it failed after the kernel gave up for a reason of its own
+	out.kexec_errno = ETIMEDOUT;
+	out.loader_failed_first = false;
 	m = load_error(req, out).what();
-	EXPECT_NE(std::string::npos, m.find("produced no kernel")) << m;
+	EXPECT_NE(std::string::npos, m.find("[ETIMEDOUT]")) << m;
 }
 
-TEST(Explain, LockdownSaysWhetherTheImageIsSigned)
+// EPERM: which of its causes it was, from what the process can see
+TEST(Explain, Eperm)
 {
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, true, false, false).what.find("is not signed"));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, true, false, true).what.find("did not verify"));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, false, false).what.find("CAP_SYS_BOOT"));
+	ErrnoContext c;
+	c.has_parser = true;
+	c.perm.lockdown = "integrity";
+	c.image_signed = false;
+	EXPECT_EQ("refused by lockdown (integrity): the image is not signed", explain_kexec_errno(EPERM, c).what);
+	c.image_signed = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("signature did not verify"));
+	c.perm.load_disabled = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("kexec_load_disabled is 1"));
+	c.perm.cap_sys_boot = false;
+	EXPECT_EQ("run it as root", explain_kexec_errno(EPERM, c).hint);
+	// this test process, as it is
+	PermissionState now = PermissionState::read();
+	EXPECT_EQ(geteuid() == 0, now.cap_sys_boot);
+}
+
+TEST(Explain, AddonsAreNamed)
+{
+	ErrnoContext c;
+	c.has_parser = true;
+	c.addons = true;
+	for (int e : {ENODATA, ENOKEY, EKEYREJECTED})
+		EXPECT_NE(std::string::npos, explain_kexec_errno(e, c).what.find("--addon")) << errno_name(e);
 }
 
 TEST(Explain, KdumpMemory)
 {
-	EXPECT_NE(std::string::npos, explain_kexec_errno(ENOMEM, false, true).hint.find("crashkernel="));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EADDRNOTAVAIL, false, true).hint.find("crashkernel="));
-	EXPECT_EQ(std::string::npos, explain_kexec_errno(EADDRNOTAVAIL, false, false).what.find("crash"));
+	EXPECT_NE(std::string::npos, explain(EADDRNOTAVAIL, false, true).hint.find("crashkernel="));
+	EXPECT_EQ(std::string::npos, explain(EADDRNOTAVAIL, false, false).what.find("crash"));
 	EXPECT_EQ("EADDRNOTAVAIL", errno_name(EADDRNOTAVAIL));
 }
 

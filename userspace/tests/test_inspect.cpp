@@ -80,6 +80,10 @@ TEST(Inspect, Json)
 TEST(Inspect, JsonQuote)
 {
 	EXPECT_EQ("\"a\\\"b\\\\c\\n\\u0001\\u00ff\"", json_quote("a\"b\\c\n\x01\xff"));
+	// valid UTF-8 as it is; a lone continuation byte, an overlong form and
+	// a surrogate as code points of their bytes
+	EXPECT_EQ("\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x90\xa7\"", json_quote("\xc3\xa9t\xc3\xa9 \xf0\x9f\x90\xa7"));
+	EXPECT_EQ("\"\\u0080\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"", json_quote("\x80\xc0\xaf\xed\xa0\x80"));
 }
 
 TEST(Inspect, BpfThatIsNotElf)

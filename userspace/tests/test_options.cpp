@@ -36,7 +36,7 @@ TEST(Options, LoadLikeKexecTools)
 	EXPECT_FALSE(o.crash);
 	EXPECT_EQ("/boot/uki.efi", o.image);
 	EXPECT_EQ("/boot/initrd.img", o.initrd.value());
-	EXPECT_EQ((std::vector<std::string>{"quiet", "splash"}), o.append);
+	EXPECT_EQ("splash", o.append.value());	// the last one, as kexec-tools
 	EXPECT_TRUE(o.debug);
 }
 
@@ -60,6 +60,23 @@ TEST(Options, KdumpStyle)
 	Options s = parse({"kexec", "-S", "-p"});
 	EXPECT_EQ(Action::Status, s.action);
 	EXPECT_TRUE(s.crash);
+	// kexec-tools: -S asks about the crash kernel unless -l is given, and
+	// supersedes the other options
+	EXPECT_TRUE(parse({"kexec", "-S"}).crash);
+	EXPECT_FALSE(parse({"kexec", "-S", "-l"}).crash);
+	EXPECT_EQ(Action::Status, parse({"kexec", "-S", "-u", "-e"}).action);
+}
+
+TEST(Options, ForceAndType)
+{
+	EXPECT_EQ(Action::Exec, parse({"kexec", "-f"}).action);
+	Options f = parse({"kexec", "-f", "-l", "/k"});
+	EXPECT_EQ(Action::LoadExec, f.action);
+	EXPECT_EQ("/k", f.image);
+	EXPECT_EQ(Action::LoadExec, parse({"kexec", "--force", "/k"}).action);
+	Options t = parse({"kexec", "--load", "/k", "--type=bzImage"});
+	EXPECT_EQ("bzImage", t.type.value());
+	EXPECT_EQ(Action::Version, parse({"kexec", "-v"}).action);
 }
 
 TEST(Options, SystemctlKexec)
@@ -68,6 +85,7 @@ TEST(Options, SystemctlKexec)
 	EXPECT_EQ(Action::Exec, parse({"/usr/sbin/kexec", "-e"}).action);
 	EXPECT_EQ(Action::Load, parse({"kexec", "-s", "-a", "-x", "-l", "/k"}).action);
 	EXPECT_FALSE(parse({"kexec", "-e", "--no-sync"}).sync);
+	EXPECT_FALSE(parse({"kexec", "-e", "-y"}).sync);
 }
 
 TEST(Options, AddonsAndTimeout)
@@ -111,6 +129,7 @@ TEST(Options, UsageErrorsSayWhatToDo)
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "-p", "a"}).find("-l and -p"));
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "-e"}).find("one action at a time"));
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-e", "a"}).find("take no IMAGE"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-lz", "a"}).find("unknown option -z"));
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-c", "-l", "a"}).find("kexec_file_load"));
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "--bogus"}).find("unknown option --bogus"));
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--initrd"}).find("needs an argument"));
@@ -140,7 +159,7 @@ TEST(Cmdline, Reuse)
 		  build_cmdline(parse({"kexec-pe", "-l", "k", "--reuse-cmdline"}), proc).value());
 	EXPECT_EQ("root=UUID=1 ro quiet irqpoll",
 		  build_cmdline(parse({"kexec-pe", "-p", "k", "--reuse-cmdline", "--append", "irqpoll"}), proc).value());
-	// a quoted value with spaces stays one word
-	EXPECT_EQ("a=\"x BOOT_IMAGE=y\" b",
-		  build_cmdline(parse({"kexec-pe", "-l", "k", "--reuse-cmdline"}), "a=\"x BOOT_IMAGE=y\" b").value());
+	// a quoted value with spaces stays one word, its spaces as they are
+	EXPECT_EQ("a=\"x  BOOT_IMAGE=y\" b",
+		  build_cmdline(parse({"kexec-pe", "-l", "k", "--reuse-cmdline"}), "a=\"x  BOOT_IMAGE=y\"   b").value());
 }

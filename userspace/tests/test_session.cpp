@@ -9,6 +9,7 @@
 #include "embed.hpp"
 #include "explain.hpp"
 #include "images.hpp"
+#include "pe.hpp"
 #include "session.hpp"
 
 #include <linux/kexec_pe.h>
@@ -71,7 +72,9 @@ public:
 		k.kexec_file_load = [this](int kfd, int ifd, const char *cmd, unsigned long len,
 					   unsigned long flags) { return kexec_file_load(kfd, ifd, cmd, len, flags); };
 		k.attach = [this](std::span<const std::uint8_t> elf, const std::vector<std::string> &f,
-				  const std::string &object, Trace &trace) { return attach(elf, f, object, trace); };
+				  const std::string &object, Trace &trace, const StoppedFn &stopped) {
+			return attach(elf, f, object, trace, stopped);
+		};
 		return k;
 	}
 
@@ -83,7 +86,8 @@ public:
 
 	std::unique_ptr<AttachedParser> attach(std::span<const std::uint8_t> elf,
 					       const std::vector<std::string> &f,
-					       const std::string &object, Trace &trace)
+					       const std::string &object, Trace &trace,
+					       const StoppedFn &stopped)
 	{
 		auto p = std::make_unique<SimParser>();
 		LibbpfLog log;
@@ -97,6 +101,8 @@ public:
 		files = f;
 		trace.step(Step::FilesSet);
 		maybe_fail(Step::FilesSet);
+		if (stopped())
+			return nullptr;	// as attach_with_libbpf: not after the session
 		attached = true;
 		trace.step(Step::Attached);
 		maybe_fail(Step::Attached);
@@ -318,14 +324,69 @@ TEST(Handshake, TimesOut)
 	EXPECT_EQ(ETIMEDOUT, l.out.kexec_errno);
 	EXPECT_EQ(0, g_live_parsers.load());
 	EXPECT_EQ(Step::Detached, l.steps.back());
-	// the loader saw the stop and did not signal a dead session
+	// the loader saw the stop: it neither attached nor signalled
+	EXPECT_FALSE(sim.attached);
 	EXPECT_EQ(l.steps.end(), std::find(l.steps.begin(), l.steps.end(), Step::Signalled));
+}
+
+// A loader failing after the kernel gave up does not hide the kernel's errno
+TEST(Handshake, LateLoaderFailure)
+{
+	SimKernel sim;
+	sim.timeout_ms = 50;
+	sim.fault.attach_delay_ms = 300;
+	sim.fault.fail_at = Step::Loaded;
+	Loaded l = run_load(sim, {});
+
+	EXPECT_EQ(ETIMEDOUT, l.out.kexec_errno);
+	ASSERT_TRUE(l.out.loader_error);
+	EXPECT_FALSE(l.out.loader_failed_first);
+	LoadRequest req;
+	req.image = "uki.efi";
+	std::string m = load_error(req, l.out).what();
+	EXPECT_NE(std::string::npos, m.find("[ETIMEDOUT]")) << m;
+}
+
+TEST(Handshake, AddonsNeedAParser)
+{
+	SimKernel sim;
+	LoadRequest req;
+	req.image = (sim.dir.path() / "bzImage").string();
+	write_bytes(req.image, tiny_pe({{".text", {1, 2, 3}}}));
+	req.files = {"/boot/a.addon.efi"};
+	KernelInterface k = sim.iface();
+	Trace trace;
+	try {
+		load(req, k, trace);
+		FAIL() << "addons passed to an image without a parser";
+	} catch (const Error &e) {
+		EXPECT_EQ(EINVAL, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("has none")) << e.what();
+	}
+	EXPECT_FALSE(sim.registered_seen);
+}
+
+// An image the user-space reader refuses but whose section table names
+// .bpf still goes through the handshake: the kernel's reader decides
+TEST(Handshake, LenientParserDetection)
+{
+	SimKernel sim;
+	LoadRequest req;
+	auto img = embed_section(tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)}}), "u.efi", ".bpf",
+				 hook_only_object()).image;
+	put_le32(img, kOptOff + 112 + 8 * 4 + 4, 0x7fffffff);	// a certificate table past the end
+	req.image = (sim.dir.path() / "odd.efi").string();
+	write_bytes(req.image, img);
+	Loaded l = run_load(sim, req);
+	EXPECT_TRUE(l.out.has_parser);
+	EXPECT_TRUE(sim.registered_seen);
 }
 
 class SignalAt : public ::testing::TestWithParam<Step> {};
 
-// A signal while the kernel waits ends the wait (EINTR); the loader thread
-// never takes it, whatever it is doing, and everything is cleaned up
+// kexec_file_load() returning EINTR at each step (the kernel's wait is
+// killable: with a fatal signal; the simulation ends it with SIGUSR1, which
+// only the calling thread may take): everything is cleaned up
 TEST_P(SignalAt, InterruptsCleanly)
 {
 	struct sigaction sa = {}, old;
