@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Stage 1 of the kexec round trip: load the architecture's native image with
- * a fresh initrd and a command line that both carry a nonce, then
- * reboot(LINUX_REBOOT_CMD_KEXEC). It prints no KTAP of its own: the round
+ * a fresh initrd and a command line that both carry a nonce, with kexec-pe
+ * (the project's loader, which passes an image without .bpf to
+ * kexec_file_load() as it is), then "kexec -e". It prints no KTAP of its own: the round
  * trip's results are kexec_stage2's, printed by the second kernel, and a
  * second kernel that never starts leaves the log without "bed: done".
  */
-#include <sys/reboot.h>
-#include <linux/reboot.h>
 #include <dirent.h>
 #include <sys/random.h>
 #include <time.h>
@@ -48,10 +47,10 @@ static int stage2_cmdline(char *out, size_t size, const char *nonce)
 
 static int kexec_into_stage2(void)
 {
-	char nonce[32], cmdline[BED_CMDLINE_MAX];
+	char nonce[32], cmdline[BED_CMDLINE_MAX], out[4096];
 	unsigned long long rnd;
 	struct timespec ts;
-	int kfd, ifd, ret;
+	int ret;
 
 	/* The guests have no RTC to speak of: prefer the kernel's CRNG. */
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
@@ -69,21 +68,17 @@ static int kexec_into_stage2(void)
 		printf("bed: test kexec_roundtrip: stage 2 command line: %s\n", strerror(-ret));
 		return 1;
 	}
-	kfd = open(BED_NATIVE_IMAGE, O_RDONLY | O_CLOEXEC);
-	ifd = open(STAGE2_INITRD, O_RDONLY | O_CLOEXEC);
-	if (kfd < 0 || ifd < 0) {
-		printf("bed: test kexec_roundtrip: open %s: %s\n", kfd < 0 ? BED_NATIVE_IMAGE : STAGE2_INITRD, strerror(errno));
+	ret = BED_KEXEC_PE_RUN(out, NULL, "-l", BED_NATIVE_IMAGE, "--initrd", STAGE2_INITRD,
+			       "--append", cmdline);
+	if (ret) {
+		printf("bed: test kexec_roundtrip: kexec-pe -l %s: exit %d: %s\n", BED_NATIVE_IMAGE, ret, out);
 		return 1;
 	}
-	if (bed_kexec_file_load(kfd, ifd, cmdline, 0)) {
-		printf("bed: test kexec_roundtrip: kexec_file_load(%s): %s\n", BED_NATIVE_IMAGE, bed_errno_name(errno));
-		return 1;
-	}
-	printf("bed: kexec into stage 2: %s, nonce %s, cmdline \"%s\"\n", BED_NATIVE_IMAGE, nonce, cmdline);
+	printf("bed: kexec into stage 2: %s, nonce %s, cmdline \"%s\", with kexec -e\n",
+	       BED_NATIVE_IMAGE, nonce, cmdline);
 	fflush(stdout);
-	sync();
-	reboot(LINUX_REBOOT_CMD_KEXEC);
-	printf("bed: test kexec_roundtrip: reboot(LINUX_REBOOT_CMD_KEXEC): %s\n", strerror(errno));
+	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
+	printf("bed: test kexec_roundtrip: exec /bin/kexec: %s\n", strerror(errno));
 	return 1;
 }
 
