@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kexec_pe_parser: the parser a distribution puts in the .bpf section of
+ * its signed kernel images, for kexec_file_load() with CONFIG_KEXEC_PE_BPF
+ * (Documentation/admin-guide/kexec-pe-bpf.rst). One object for every
+ * architecture; it knows three layouts:
+ *
+ *   EFI zboot   "MZ", "zimg" at 4 and LINUX_PE_MAGIC at 0x38: the payload
+ *               (offset and size at 8 and 12) is decompressed with the
+ *               kernel's own decompressor into the kernel; the size it
+ *               must come to is the le32 after the payload (every codec
+ *               but gzip) or gzip's own ISIZE. The initrd and command
+ *               line are the ones given to kexec_file_load().
+ *   UKI         .linux is the kernel, .ucode then .initrd then the given
+ *               initrd the initrd (each padded to 4 bytes, as cpio
+ *               archives are concatenated), .cmdline the command line
+ *               (its VirtualSize, without trailing NULs and white space)
+ *               when signatures are enforced or none was given, else
+ *               the given one: systemd-stub's policy. Other sections are
+ *               ignored.
+ *   UKI with a zboot .linux (arm64, riscv64): as a UKI, the kernel
+ *               decompressed from .linux as from a zboot image.
+ *
+ * The files the loader names in kexec_pe_files (UKI addons) are added
+ * under /.extra/addons by bpf_kexec_supplement_initrd(): the kernel reads
+ * them and checks their signatures.
+ *
+ * Nothing the image says is trusted: every offset and size is checked
+ * against the image (and a nested one against its section) before use,
+ * and every read is bounded. It needs no kernel type but the uapi
+ * header's and the kfunc declarations.
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "kexec_pe_kfuncs.h"
+
+char _license[] SEC("license") = "GPL";
+
+#define HDR_MAX		4096
+#define ZHDR_LEN	64
+#define TEXT_MAX	4096
+#define TEXT_BUF	8192	/* a power of two above TEXT_MAX, see bounded() */
+#define MAX_SECTIONS	96
+#define PATH_LEN	256
+#define FILES_MAX	16
+
+#define MZ_MAGIC	0x5a4d
+#define PE_MAGIC	0x00004550
+#define ZBOOT_MAGIC	0x676d697a	/* "zimg" */
+#define LINUX_PE_MAGIC	0x818223cd
+
+/* The files for the initrd, named by the loader; "" ends the list */
+struct kpe_path {
+	char path[PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILES_MAX);
+	__type(key, __u32);
+	__type(value, struct kpe_path);
+} kexec_pe_files SEC(".maps");
+
+/*
+ * Working memory, in a map rather than global variables: libbpf creates
+ * global data maps only where its feature probe (a socket filter) loads,
+ * and a kernel without networking has none.
+ */
+struct scratch {
+	__u8 hdr[HDR_MAX];
+	__u8 zhdr[ZHDR_LEN];
+	char text[TEXT_BUF];
+	__u8 word[4];
+	__u8 zeros[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} kexec_pe_scratch SEC(".maps");
+
+struct range {
+	__u64 off;
+	__u64 size;
+};
+
+struct uki {
+	struct range linux, initrd, cmdline, ucode;
+};
+
+/* Eight bytes of a name as a little-endian word */
+#define NAME(a, b, c, d, e, f, g, h) \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | \
+	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+
+/*
+ * @val & (@pow2 - 1), done where clang cannot drop it: a length the program
+ * checked stays bounded for the verifier when passed to a kfunc.
+ */
+#define bounded(val, pow2)						\
+	({								\
+		__u64 __b = (val);					\
+		asm volatile("%[b] &= %[m]" : [b] "+r"(__b) : [m] "i"((pow2) - 1)); \
+		__b;							\
+	})
+
+static __always_inline __u32 rd8(const __u8 *buf, __u32 size, __u32 off)
+{
+	/* hide what clang knows of @off, so that the check stays */
+	barrier_var(off);
+	if (off >= size)
+		return 0;
+	return buf[off & (HDR_MAX - 1)];
+}
+
+static __always_inline __u32 rd16(const __u8 *buf, __u32 size, __u32 off)
+{
+	return rd8(buf, size, off) | rd8(buf, size, off + 1) << 8;
+}
+
+static __always_inline __u32 rd32(const __u8 *buf, __u32 size, __u32 off)
+{
+	return rd16(buf, size, off) | rd16(buf, size, off + 2) << 16;
+}
+
+static __always_inline __u64 rd64(const __u8 *buf, __u32 size, __u32 off)
+{
+	return rd32(buf, size, off) | (__u64)rd32(buf, size, off + 4) << 32;
+}
+
+static int fail(struct kexec_pe_ctx *ctx, int error)
+{
+	struct kexec_pe_carry req = { .op = KEXEC_PE_CARRY_FAIL, .error = error };
+
+	bpf_kexec_carrier(ctx, &req, NULL, 0);
+	return 0;
+}
+
+/* Append @len bytes of @src at @off to @dst, with no copy */
+static int ref(struct kexec_pe_ctx *ctx, __u32 src, __u32 dst, __u64 off, __u64 len)
+{
+	struct kexec_pe_carry req = {
+		.op = KEXEC_PE_CARRY_REF, .src = src, .dst = dst, .offset = off, .length = len,
+	};
+
+	return bpf_kexec_carrier(ctx, &req, NULL, 0);
+}
+
+static int read_image(struct kexec_pe_ctx *ctx, __u64 off, void *buf, __u32 size)
+{
+	struct kexec_pe_carry req = {
+		.op = KEXEC_PE_CARRY_READ, .src = KEXEC_PE_SRC_IMAGE, .offset = off,
+	};
+
+	return bpf_kexec_carrier(ctx, &req, buf, size);
+}
+
+/* The le32 at @off of the image; -errno when it is not all there */
+static __s64 image_le32(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 off)
+{
+	if (off + 4 > ctx->image_size || read_image(ctx, off, sc->word, sizeof(sc->word)) != 4)
+		return -ELIBBAD;
+	return sc->word[0] | sc->word[1] << 8 | sc->word[2] << 16 | (__u32)sc->word[3] << 24;
+}
+
+/* Append the image's [@off, @off + @size) to the initrd, padded to 4 bytes */
+static int initrd_part(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 src,
+		       __u64 off, __u64 size)
+{
+	struct kexec_pe_carry pad = {
+		.op = KEXEC_PE_CARRY_WRITE, .dst = KEXEC_PE_DST_INITRD, .length = 4 - (size & 3),
+	};
+	int ret;
+
+	if (!size)
+		return 0;
+	ret = ref(ctx, src, KEXEC_PE_DST_INITRD, off, size);
+	if (ret < 0 || !(size & 3))
+		return ret;
+	ret = bpf_kexec_carrier(ctx, &pad, sc->zeros, sizeof(sc->zeros));
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The kernel of an EFI zboot image found at @base of the image, in @limit
+ * bytes (the whole image, or a UKI's .linux). 1 when there is no zboot
+ * header there, 0 when the kernel was produced, else -errno.
+ */
+static int zboot_kernel(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 base, __u64 limit)
+{
+	struct kexec_pe_decompress dc = {
+		.src = KEXEC_PE_SRC_IMAGE, .dst = KEXEC_PE_DST_KERNEL,
+	};
+	__u64 off, size, codec;
+	__s64 out;
+	bool gzip;
+	int ret;
+
+	if (limit < ZHDR_LEN || base + ZHDR_LEN > ctx->image_size)
+		return 1;
+	if (read_image(ctx, base, sc->zhdr, ZHDR_LEN) != ZHDR_LEN)
+		return -ELIBBAD;
+	if (rd16(sc->zhdr, ZHDR_LEN, 0) != MZ_MAGIC || rd32(sc->zhdr, ZHDR_LEN, 4) != ZBOOT_MAGIC ||
+	    rd32(sc->zhdr, ZHDR_LEN, 0x38) != LINUX_PE_MAGIC)
+		return 1;
+
+	/* drivers/firmware/efi/libstub/Makefile.zboot: the names it writes */
+	codec = rd64(sc->zhdr, ZHDR_LEN, 0x18);
+	gzip = codec == NAME('g', 'z', 'i', 'p', 0, 0, 0, 0);
+	if (!gzip && codec != NAME('l', 'z', '4', 0, 0, 0, 0, 0) &&
+	    codec != NAME('l', 'z', 'm', 'a', 0, 0, 0, 0) &&
+	    codec != NAME('l', 'z', 'o', 0, 0, 0, 0, 0) &&
+	    codec != NAME('x', 'z', 'k', 'e', 'r', 'n', 0, 0) &&
+	    codec != NAME('z', 's', 't', 'd', '2', '2', 0, 0))
+		return -EOPNOTSUPP;
+
+	off = rd32(sc->zhdr, ZHDR_LEN, 8);
+	size = rd32(sc->zhdr, ZHDR_LEN, 12);
+	/* the payload, and for all but gzip the le32 after it, in @limit */
+	if (size < 4 || off + size + (gzip ? 0 : 4) > limit)
+		return -ELIBBAD;
+	out = image_le32(ctx, sc, base + off + size - (gzip ? 4 : 0));
+	if (out < 0)
+		return out;
+	if (!out)
+		return -ELIBBAD;
+	if (out > KEXEC_PE_KERNEL_MAX)
+		return -E2BIG;
+
+	dc.offset = base + off;
+	dc.length = size;
+	dc.out_limit = out;
+	ret = bpf_kexec_decompress(ctx, &dc);
+	if (ret < 0)
+		return ret;
+	/* a stream shorter than the header says: the size field lies */
+	return ret == out ? 0 : -EBADMSG;
+}
+
+/* The UKI sections this parser uses; -errno for a malformed image */
+static int find_sections(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n, struct uki *u)
+{
+	__u32 pe, nsec, table, i, at;
+	__u64 name, vsize, raw, off, size;
+	struct range *r;
+
+	pe = rd32(sc->hdr, n, 0x3c);
+	if (pe > HDR_MAX - 24 || rd32(sc->hdr, n, pe) != PE_MAGIC)
+		return -ENOEXEC;
+	nsec = rd16(sc->hdr, n, pe + 6);
+	table = pe + 24 + rd16(sc->hdr, n, pe + 20);
+	if (nsec > MAX_SECTIONS || table + nsec * 40 > n)
+		return -ELIBBAD;
+
+	for (i = 0; i < MAX_SECTIONS; i++) {
+		if (i >= nsec)
+			break;
+		at = table + i * 40;
+		name = rd64(sc->hdr, n, at);
+		vsize = rd32(sc->hdr, n, at + 8);
+		raw = rd32(sc->hdr, n, at + 16);
+		off = rd32(sc->hdr, n, at + 20);
+		/* VirtualSize is the size; SizeOfRawData includes padding */
+		size = vsize && vsize < raw ? vsize : raw;
+		if (off + size > ctx->image_size)
+			return -ELIBBAD;
+		if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
+			r = &u->linux;
+		else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
+			r = &u->initrd;
+		else if (name == NAME('.', 'c', 'm', 'd', 'l', 'i', 'n', 'e'))
+			r = &u->cmdline;
+		else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
+			r = &u->ucode;
+		else
+			continue;
+		if (r->size)
+			return -ELIBBAD;	/* twice: which one counts? */
+		r->off = off;
+		r->size = size;
+	}
+	return 0;
+}
+
+struct trim {
+	struct scratch *sc;
+	__u32 n;
+	__u32 len;
+};
+
+/* bpf_loop() callback: look at text[n - 1 - i], stop at the last non-blank */
+static long trim_cb(__u64 i, void *data)
+{
+	struct trim *t = data;
+	__u32 at = t->n - 1 - i;
+	char c;
+
+	if (at >= TEXT_BUF)
+		return 1;
+	c = t->sc->text[at & (TEXT_BUF - 1)];
+	if (c && c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+		t->len = at + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* .cmdline without trailing NULs and white space; 0 for none */
+static __u64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct range *r)
+{
+	struct trim t = { .sc = sc };
+	__u32 size = r->size;
+	int n;
+
+	if (!size || size > TEXT_MAX)
+		return 0;
+	n = read_image(ctx, r->off, sc->text, bounded(size, TEXT_BUF));
+	if (n <= 0 || n > TEXT_MAX)
+		return 0;
+	t.n = n;
+	bpf_loop(n, trim_cb, &t, 0);
+	return t.len;
+}
+
+static int add_files(struct kexec_pe_ctx *ctx)
+{
+	/* "/.extra/addons", built on the stack: a string constant is .rodata */
+	union {
+		char c[16];
+		__u64 w[2];
+	} dir;
+	struct kpe_path *p;
+	__u32 i;
+	int ret;
+
+	dir.w[0] = NAME('/', '.', 'e', 'x', 't', 'r', 'a', '/');
+	barrier_var(dir.w[0]);
+	dir.w[1] = NAME('a', 'd', 'd', 'o', 'n', 's', 0, 0);
+
+	for (i = 0; i < FILES_MAX; i++) {
+		__u32 key = i;
+
+		p = bpf_map_lookup_elem(&kexec_pe_files, &key);
+		if (!p || !p->path[0])
+			break;
+		ret = bpf_kexec_supplement_initrd(ctx, dir.c, sizeof(dir.c), p->path, sizeof(p->path));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* What kexec_file_load() was given goes on: the initrd, then the files */
+static int given_initrd_and_files(struct kexec_pe_ctx *ctx, struct scratch *sc)
+{
+	int ret = initrd_part(ctx, sc, KEXEC_PE_SRC_INITRD, 0, ctx->initrd_size);
+
+	return ret < 0 ? ret : add_files(ctx);
+}
+
+static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
+{
+	struct uki u = {};
+	__u64 len;
+	int ret;
+
+	ret = find_sections(ctx, sc, n, &u);
+	if (ret)
+		return ret;
+	if (!u.linux.size)
+		return -ENOMSG;
+
+	/* the kernel: .linux, decompressed when it is a zboot image */
+	ret = zboot_kernel(ctx, sc, u.linux.off, u.linux.size);
+	if (ret == 1)
+		ret = ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_KERNEL, u.linux.off, u.linux.size);
+	if (ret < 0)
+		return ret;
+
+	/* the initrd: .ucode first, as systemd-stub; then .initrd */
+	ret = initrd_part(ctx, sc, KEXEC_PE_SRC_IMAGE, u.ucode.off, u.ucode.size);
+	if (ret < 0)
+		return ret;
+	ret = initrd_part(ctx, sc, KEXEC_PE_SRC_IMAGE, u.initrd.off, u.initrd.size);
+	if (ret < 0)
+		return ret;
+	ret = given_initrd_and_files(ctx, sc);
+	if (ret < 0)
+		return ret;
+
+	/* the command line: the UKI's, unless one was given and may win */
+	len = cmdline_len(ctx, sc, &u.cmdline);
+	if (len && ((ctx->flags & KEXEC_PE_CTX_SIG_ENFORCED) || !ctx->cmdline_size))
+		return ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_CMDLINE, u.cmdline.off, len);
+	if (ctx->cmdline_size)
+		return ref(ctx, KEXEC_PE_SRC_CMDLINE, KEXEC_PE_DST_CMDLINE, 0, ctx->cmdline_size);
+	return 0;
+}
+
+static int parse(struct kexec_pe_ctx *ctx)
+{
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&kexec_pe_scratch, &zero);
+	int n, ret;
+
+	if (!sc)
+		return -ENOMEM;
+	n = read_image(ctx, 0, sc->hdr, sizeof(sc->hdr));
+	if (n < 0x40 || rd16(sc->hdr, n, 0) != MZ_MAGIC)
+		return n < 0 ? n : -ENOEXEC;
+
+	ret = zboot_kernel(ctx, sc, 0, ctx->image_size);
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		/* a zboot image carries only the kernel */
+		ret = given_initrd_and_files(ctx, sc);
+		if (ret < 0 || !ctx->cmdline_size)
+			return ret;
+		return ref(ctx, KEXEC_PE_SRC_CMDLINE, KEXEC_PE_DST_CMDLINE, 0, ctx->cmdline_size);
+	}
+	return parse_uki(ctx, sc, n);
+}
+
+SEC("fentry.s/kexec_pe_parser_hook")
+int BPF_PROG(kexec_pe_parser, struct kexec_pe_ctx *kctx)
+{
+	int ret;
+
+	if (kctx->abi_version != KEXEC_PE_ABI_VERSION)
+		return fail(kctx, -EPROTO);
+	ret = parse(kctx);
+	if (ret < 0)
+		return fail(kctx, ret);
+	return 0;
+}

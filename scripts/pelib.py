@@ -1,0 +1,70 @@
+"""Helpers shared by the scripts that build PE test images (mk-pe-images,
+mk-boot-images): run a command, read a section table, mutate a signed
+image, write a newc cpio archive."""
+import struct
+import subprocess
+import sys
+
+PROG = "pelib"
+
+
+def die(msg):
+    sys.exit(f"{PROG}: error: {msg}")
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    if r.returncode:
+        die(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
+    return r.stdout
+
+
+def sections(path):
+    """{name: (file offset, size, header offset)} of a PE image."""
+    data = open(path, "rb").read()
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    nsec, = struct.unpack_from("<H", data, pe + 6)
+    optsz, = struct.unpack_from("<H", data, pe + 20)
+    out = {}
+    for i in range(nsec):
+        h = pe + 24 + optsz + 40 * i
+        name = data[h:h + 8].rstrip(b"\0").decode()
+        vsize, _, raw, off = struct.unpack_from("<IIII", data, h + 8)
+        out[name] = (off, min(vsize, raw) if vsize else raw, h)
+    return out
+
+
+def patch(path, pos, data):
+    """Overwrite the bytes at @pos of @path (after signing: the mutation)."""
+    with open(path, "r+b") as f:
+        f.seek(pos)
+        f.write(data)
+
+
+def flip(path, section=None, pos=None):
+    """Invert one byte: the middle of @section, or the one at @pos."""
+    if pos is None:
+        off, size, _ = sections(path)[section]
+        pos = off + size // 2
+    with open(path, "rb") as f:
+        f.seek(pos)
+        b = f.read(1)
+    patch(path, pos, bytes([b[0] ^ 0xFF]))
+
+
+def cpio(files, mode=0o100444):
+    """A newc archive of {name: bytes}, each file with @mode; the
+    directories of the names come first."""
+    dirs = sorted({"/".join(n.split("/")[:i]) for n in files for i in range(1, n.count("/") + 1)})
+    entries = [(d, None) for d in dirs] + sorted(files.items())
+    out = b""
+    for ino, (name, data) in enumerate(entries, 1):
+        n = name.encode() + b"\0"
+        m = 0o40755 if data is None else mode
+        data = data or b""
+        hdr = b"070701" + b"".join(b"%08X" % v for v in
+                                   (ino, m, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))
+        out += hdr + n + b"\0" * (-(len(hdr) + len(n)) % 4) + data + b"\0" * (-len(data) % 4)
+    n = b"TRAILER!!!\0"
+    hdr = b"070701" + b"".join(b"%08X" % v for v in (0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, len(n), 0))
+    return out + hdr + n + b"\0" * (-(len(hdr) + len(n)) % 4)

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest side of `make demo`: with lockdown on (signatures enforced),
+ * inspect the signed UKI /boot/pe/demo.efi, show that the same image with
+ * one byte changed is refused, load the UKI with kexec-pe and kexec into
+ * the kernel its parser produced. kexec_pe_proof, from the UKI's own
+ * initrd, proves in the second kernel what it got. The lines for the demo
+ * start with "demo: ".
+ */
+#include "../guest/bed.h"
+#include "kselftest_harness.h"
+
+#define UKI		"/boot/pe/demo.efi"
+#define TAMPERED	"/boot/pe/demo-tampered.efi"
+#define LOCKDOWN	"/sys/kernel/security/lockdown"
+
+static char out[32768];
+
+static void show(const char *title, const char *text)
+{
+	const char *p = text, *nl;
+
+	printf("demo: %s\n", title);
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		/* the verifier's and libbpf's chatter stays in the log only */
+		if (strncmp(p, "libbpf: ", 8))
+			printf("demo:   %.*s\n", (int)(nl - p), p);
+		if (!*nl)
+			break;
+	}
+	fflush(stdout);
+}
+
+TEST(lockdown)
+{
+	char state[256];
+	int fd = open(LOCKDOWN, O_WRONLY);
+
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", LOCKDOWN, strerror(errno));
+	ASSERT_EQ(9, write(fd, "integrity", 9));
+	close(fd);
+	ASSERT_LT(0, bed_read_file(LOCKDOWN, state, sizeof(state)));
+	ASSERT_NE(NULL, strstr(state, "[integrity]"));
+	printf("demo: lockdown: %s", state);
+}
+
+TEST(inspect)
+{
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "inspect", UKI)) TH_LOG("%s", out);
+	show("$ kexec-pe inspect " UKI, out);
+}
+
+TEST(tampered_is_refused)
+{
+	ASSERT_EQ(1, BED_KEXEC_PE_RUN(out, NULL, "-l", TAMPERED)) TH_LOG("%s", out);
+	show("$ kexec-pe -l " TAMPERED "   (demo.efi with one byte of .linux changed after signing)",
+	     out);
+	ASSERT_NE(NULL, strstr(out, "[EPERM]"));
+}
+
+TEST(load)
+{
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "--timeout", "120", "-l", UKI)) TH_LOG("%s", out);
+	show("$ kexec-pe -d -l " UKI "   (no initrd, no command line given: the UKI's own)", out);
+}
+
+static void kexec_if_passed(int status, void *arg)
+{
+	if (status)
+		return;
+	printf("demo: $ kexec -e\n");
+	fflush(stdout);
+	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
+	printf("demo: exec /bin/kexec: %s\n", strerror(errno));
+	fflush(stdout);
+	_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	on_exit(kexec_if_passed, NULL);
+	return test_harness_run(argc, argv);
+}

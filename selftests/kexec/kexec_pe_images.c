@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The project's parser (bpf-progs/kexec_pe_parser.bpf.c) on the signed
+ * images scripts/mk-boot-images made from this bed's kernel, loaded with
+ * kexec-pe: each good image loads as the crash kernel and unloads; each
+ * bad one is refused with its errno. Signatures are verified, not
+ * enforced (an EFI zboot image's inner kernel is unsigned).
+ */
+#include "../guest/bed.h"
+#include "kselftest_harness.h"
+
+#define DIR	"/boot/pe/"
+
+static char out[16384];
+
+FIXTURE(image) {};
+FIXTURE_SETUP(image) {}
+FIXTURE_TEARDOWN(image) {}
+
+FIXTURE_VARIANT(image) {
+	const char *file;
+	const char *err;	/* NULL: loads */
+};
+
+#define GOOD(id, f) FIXTURE_VARIANT_ADD(image, id) { .file = f }
+#define BAD(id, f, e) FIXTURE_VARIANT_ADD(image, id) { .file = f, .err = e }
+
+GOOD(uki, "uki.efi");
+GOOD(zboot, "zboot.efi");
+GOOD(zboot_in_uki, "zboot-uki.efi");
+BAD(uki_unsigned, "uki-unsigned.efi", "[ENODATA]");
+BAD(uki_untrusted, "uki-untrusted.efi", "[ENOKEY]");
+BAD(uki_tampered, "uki-tampered.efi", "[EKEYREJECTED]");
+BAD(uki_without_linux, "uki-nolinux.efi", "[ENOMSG]");
+BAD(zboot_bad_magic, "zboot-badmagic.efi", "[ENOMSG]");
+BAD(zboot_unknown_codec, "zboot-codec.efi", "[EOPNOTSUPP]");
+BAD(zboot_offset_outside, "zboot-offset.efi", "[ELIBBAD]");
+BAD(zboot_size_outside, "zboot-size.efi", "[ELIBBAD]");
+BAD(zboot_corrupt_stream, "zboot-corrupt.efi", "[EBADMSG]");
+BAD(zboot_size_too_small, "zboot-short.efi", "[EFBIG]");
+BAD(zboot_size_too_large, "zboot-long.efi", "[EBADMSG]");
+BAD(zboot_in_uki_offset_outside, "zboot-uki-offset.efi", "[ELIBBAD]");
+
+TEST_F(image, load)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DIR "%s", variant->file);
+	if (access(path, R_OK))
+		SKIP(return, "%s: not made for this architecture", path);
+	if (!variant->err) {
+		/* as the crash kernel, then unloaded */
+		ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "-p", path)) TH_LOG("%s", out);
+		ASSERT_EQ(1, BED_KEXEC_PE_RUN(out, NULL, "-S", "-p"));
+		ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-u", "-p")) TH_LOG("%s", out);
+		ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-S", "-p"));
+		return;
+	}
+	ASSERT_EQ(1, BED_KEXEC_PE_RUN(out, NULL, "-l", path)) TH_LOG("%s", out);
+	TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, variant->err)) TH_LOG("expected %s", variant->err);
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-S", "-l"));
+}
+
+TEST_HARNESS_MAIN
