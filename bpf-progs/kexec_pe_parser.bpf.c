@@ -210,13 +210,18 @@ static int zboot_kernel(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 base
 	    rd32(sc->zhdr, ZHDR_LEN, 0x38) != LINUX_PE_MAGIC)
 		return 1;
 
-	/* drivers/firmware/efi/libstub/Makefile.zboot: the names it writes */
+	/*
+	 * drivers/firmware/efi/libstub/Makefile.zboot: the names it writes
+	 * (6.8 on: gzip and zstd; before: also lz4, lzma, lzo, xzkern, and
+	 * zstd22 for zstd)
+	 */
 	codec = rd64(sc->zhdr, ZHDR_LEN, 0x18);
 	gzip = codec == NAME('g', 'z', 'i', 'p', 0, 0, 0, 0);
 	if (!gzip && codec != NAME('l', 'z', '4', 0, 0, 0, 0, 0) &&
 	    codec != NAME('l', 'z', 'm', 'a', 0, 0, 0, 0) &&
 	    codec != NAME('l', 'z', 'o', 0, 0, 0, 0, 0) &&
 	    codec != NAME('x', 'z', 'k', 'e', 'r', 'n', 0, 0) &&
+	    codec != NAME('z', 's', 't', 'd', 0, 0, 0, 0) &&
 	    codec != NAME('z', 's', 't', 'd', '2', '2', 0, 0))
 		return -EOPNOTSUPP;
 
@@ -243,49 +248,70 @@ static int zboot_kernel(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 base
 	return ret == out ? 0 : -EBADMSG;
 }
 
+struct walk {
+	struct scratch *sc;
+	struct uki *u;
+	__u64 image_size;
+	__u32 n;	/* header bytes read */
+	__u32 table;	/* the section table's offset */
+	int err;
+};
+
+/*
+ * bpf_loop() callback for section @i: the verifier checks it once, not
+ * once per section
+ */
+static long section_cb(__u64 i, void *data)
+{
+	struct walk *w = data;
+	__u32 at = w->table + i * 40;
+	__u64 name, vsize, raw, off, size;
+	struct range *r;
+
+	name = rd64(w->sc->hdr, w->n, at);
+	vsize = rd32(w->sc->hdr, w->n, at + 8);
+	raw = rd32(w->sc->hdr, w->n, at + 16);
+	off = rd32(w->sc->hdr, w->n, at + 20);
+	/* VirtualSize is the size; SizeOfRawData includes padding */
+	size = vsize && vsize < raw ? vsize : raw;
+	if (off + size > w->image_size) {
+		w->err = -ELIBBAD;
+		return 1;
+	}
+	if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
+		r = &w->u->linux;
+	else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
+		r = &w->u->initrd;
+	else if (name == NAME('.', 'c', 'm', 'd', 'l', 'i', 'n', 'e'))
+		r = &w->u->cmdline;
+	else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
+		r = &w->u->ucode;
+	else
+		return 0;
+	if (r->size) {
+		w->err = -ELIBBAD;	/* twice: which one counts? */
+		return 1;
+	}
+	r->off = off;
+	r->size = size;
+	return 0;
+}
+
 /* The UKI sections this parser uses; -errno for a malformed image */
 static int find_sections(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n, struct uki *u)
 {
-	__u32 pe, nsec, table, i, at;
-	__u64 name, vsize, raw, off, size;
-	struct range *r;
+	struct walk w = { .sc = sc, .u = u, .image_size = ctx->image_size, .n = n };
+	__u32 pe, nsec;
 
 	pe = rd32(sc->hdr, n, 0x3c);
 	if (pe > HDR_MAX - 24 || rd32(sc->hdr, n, pe) != PE_MAGIC)
 		return -ENOEXEC;
 	nsec = rd16(sc->hdr, n, pe + 6);
-	table = pe + 24 + rd16(sc->hdr, n, pe + 20);
-	if (nsec > MAX_SECTIONS || table + nsec * 40 > n)
+	w.table = pe + 24 + rd16(sc->hdr, n, pe + 20);
+	if (nsec > MAX_SECTIONS || w.table + nsec * 40 > n)
 		return -ELIBBAD;
-
-	for (i = 0; i < MAX_SECTIONS; i++) {
-		if (i >= nsec)
-			break;
-		at = table + i * 40;
-		name = rd64(sc->hdr, n, at);
-		vsize = rd32(sc->hdr, n, at + 8);
-		raw = rd32(sc->hdr, n, at + 16);
-		off = rd32(sc->hdr, n, at + 20);
-		/* VirtualSize is the size; SizeOfRawData includes padding */
-		size = vsize && vsize < raw ? vsize : raw;
-		if (off + size > ctx->image_size)
-			return -ELIBBAD;
-		if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
-			r = &u->linux;
-		else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
-			r = &u->initrd;
-		else if (name == NAME('.', 'c', 'm', 'd', 'l', 'i', 'n', 'e'))
-			r = &u->cmdline;
-		else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
-			r = &u->ucode;
-		else
-			continue;
-		if (r->size)
-			return -ELIBBAD;	/* twice: which one counts? */
-		r->off = off;
-		r->size = size;
-	}
-	return 0;
+	bpf_loop(nsec, section_cb, &w, 0);
+	return w.err;
 }
 
 struct trim {

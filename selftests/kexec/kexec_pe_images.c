@@ -26,7 +26,8 @@ FIXTURE_VARIANT(image) {
 #define BAD(id, f, e) FIXTURE_VARIANT_ADD(image, id) { .file = f, .err = e }
 
 GOOD(uki, "uki.efi");
-GOOD(zboot, "zboot.efi");
+GOOD(zboot_gzip, "zboot.efi");
+GOOD(zboot_zstd, "zboot-zstd.efi");
 GOOD(zboot_in_uki, "zboot-uki.efi");
 BAD(uki_unsigned, "uki-unsigned.efi", "[ENODATA]");
 BAD(uki_untrusted, "uki-untrusted.efi", "[ENOKEY]");

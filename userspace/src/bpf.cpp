@@ -8,6 +8,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <sstream>
+#include <vector>
 
 namespace kexecpe {
 
@@ -76,12 +78,36 @@ std::string LibbpfLog::tail(std::size_t max) const
 	return t;
 }
 
+std::string log_summary(const std::string &t)
+{
+	// the verifier's own last words, when libbpf quoted its log
+	auto end = t.rfind("-- END PROG LOAD LOG --");
+	if (end != std::string::npos) {
+		std::string log = t.substr(0, end);
+		std::vector<std::string> lines;
+		std::size_t start = log.rfind("-- BEGIN PROG LOAD LOG --");
+		std::istringstream in(log.substr(start == std::string::npos ? 0 : start));
+		for (std::string l; std::getline(in, l);) {
+			auto p = l.find("libbpf: ");
+			if (p != std::string::npos)
+				l = l.substr(0, p);	// a message cut into the log
+			if (!l.empty() && l.find("PROG LOAD LOG") == std::string::npos)
+				lines.push_back(l);
+		}
+		if (!lines.empty())
+			return "verifier: " + (lines.size() > 1 ? lines[lines.size() - 2] + "; " : "") +
+			       lines.back();
+	}
+	std::string u = t;
+	while (!u.empty() && u.back() == '\n')
+		u.pop_back();
+	auto nl = u.rfind('\n');
+	return nl == std::string::npos ? u : u.substr(nl + 1);
+}
+
 std::string LibbpfLog::last_line() const
 {
-	std::string t = tail(1024);
-	auto nl = t.rfind('\n');
-
-	return nl == std::string::npos ? t : t.substr(nl + 1);
+	return log_summary(tail(1 << 15));
 }
 
 const BpfProgramInfo *BpfObjectInfo::parser() const noexcept

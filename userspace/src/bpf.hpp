@@ -41,9 +41,13 @@ public:
 
 	// the last @max bytes, where the verifier says what it refused
 	std::string tail(std::size_t max = 2048) const;
-	// the last line: what an error message quotes (one line)
+	// log_summary() of it: what an error message quotes (one line)
 	std::string last_line() const;
 };
+
+// What an error quotes from libbpf's log @t: the verifier's last two lines
+// when libbpf quoted its log, else the last line
+std::string log_summary(const std::string &t);
 
 struct BpfProgramInfo {
 	std::string name, section, type, attach_type, attach_target;

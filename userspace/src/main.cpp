@@ -71,9 +71,12 @@ int do_load(const Options &o)
 	LoadOutcome out = load(req, k, trace);
 	if (out.kexec_errno) {
 		std::fprintf(stderr, "kexec-pe: %s\n", load_error(req, out, PermissionState::read()).what());
-		if (out.loader_error && out.loader_error->code() != out.kexec_errno)
+		if (out.loader_error && out.loader_failed_first && out.loader_error->code() != out.kexec_errno)
 			std::fprintf(stderr, "kexec-pe: the kernel then refused the load [%s]\n",
 				     errno_name(out.kexec_errno).c_str());
+		else if (out.loader_error && !out.loader_failed_first)
+			std::fprintf(stderr, "kexec-pe: by then, the loader had failed too: %s\n",
+				     out.loader_error->what());
 		return kExitFail;
 	}
 	if (o.debug)

@@ -35,7 +35,8 @@ struct Section {
 struct ZbootHeader {
 	std::uint32_t payload_offset = 0;
 	std::uint32_t payload_size = 0;
-	std::string codec;			// "gzip", "zstd22", "xzkern", ...
+	std::string codec;			// "gzip", "zstd" (6.8 on; "zstd22",
+						// "lz4", "lzma", "lzo", "xzkern" before)
 	// for every codec but gzip, the le32 that follows the payload (not
 	// counted in payload_size): the uncompressed size
 	std::optional<std::uint32_t> uncompressed_size;

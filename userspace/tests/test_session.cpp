@@ -488,3 +488,20 @@ TEST(FilesMap, ParserWithoutTheMap)
 		EXPECT_NE(std::string::npos, std::string(e.what()).find("takes no addons")) << e.what();
 	}
 }
+
+TEST(LibbpfLog, QuotesTheVerifier)
+{
+	const std::string log =
+		"libbpf: prog 'p': BPF program load failed: Argument list too long\n"
+		"libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n"
+		"0: R1=ctx() R10=fp0\n"
+		"BPF program is too large. Processed 1000001 insn\n"
+		"processed 1000001 insns (limit 1000000) max_states_per_insn 4\n"
+		"-- END PROG LOAD LOG --\n"
+		"libbpf: prog 'p': failed to load: -7\n"
+		"libbpf: failed to load object 'p'\n";
+	EXPECT_EQ("verifier: BPF program is too large. Processed 1000001 insn; processed 1000001 insns "
+		  "(limit 1000000) max_states_per_insn 4",
+		  log_summary(log));
+	EXPECT_EQ("libbpf: failed to open", log_summary("libbpf: one\nlibbpf: failed to open\n"));
+}
