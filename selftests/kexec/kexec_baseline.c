@@ -67,10 +67,9 @@ FIXTURE_VARIANT_ADD(image, zboot) {
 #endif
 
 #if defined(__riscv)
-/* riscv64 gets an Image loader only in 6.16 */
+/* Stock 6.12 refuses it (ENOEXEC: riscv gets an Image loader only in 6.16); the series adds one */
 FIXTURE_VARIANT_ADD(image, riscv_image) {
 	.path = "/boot/Image",
-	.refused_before_series = ENOEXEC,
 };
 #endif
 

@@ -108,8 +108,9 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	}
 	put_le32(out, pe.optional_header_offset() + 64, 0);	// CheckSum
 
-	// Where the sections end, in the file and in memory
-	std::uint64_t file_end = 0, mem_end = 0, first_raw = UINT64_MAX;
+	// Where the sections end, in the file and in memory (the headers are
+	// mapped first: no section below SizeOfHeaders)
+	std::uint64_t file_end = 0, mem_end = pe.size_of_headers(), first_raw = UINT64_MAX;
 	const Section *last_file = nullptr;
 	for (const Section &s : pe.sections()) {
 		if (s.raw_size) {

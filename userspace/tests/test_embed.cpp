@@ -184,6 +184,19 @@ TEST(Embed, NoRoomForAHeader)
 	}
 }
 
+TEST(Embed, IntoAPeWithoutSections)
+{
+	// headers only: the first section goes after them, in the file and
+	// in memory
+	auto b = tiny_pe({});
+	EmbedResult r = embed_section(b, "empty.efi", ".linux", std::vector<std::uint8_t>(100, 1));
+	PeImage pe = PeImage::parse(r.image, "t");
+	ASSERT_EQ(1u, pe.sections().size());
+	EXPECT_GE(pe.sections()[0].virtual_address, pe.size_of_headers());
+	EXPECT_GE(pe.sections()[0].raw_offset, pe.size_of_headers());
+	EXPECT_LE(pe.sections()[0].virtual_address + 100u, pe.size_of_image());
+}
+
 TEST(Embed, BadArguments)
 {
 	auto b = tiny_pe({{".text", {1}}});
