@@ -65,6 +65,20 @@ const char *kind_of(const PeImage &pe)
 	return "PE";
 }
 
+// The zboot header of a UKI's .linux, when it is one (arm64, riscv64)
+std::optional<ZbootHeader> nested_zboot(const PeImage &pe)
+{
+	const Section *l = pe.find(".linux");
+
+	if (!l || !looks_like_pe(l->data))
+		return std::nullopt;
+	try {
+		return PeImage::parse(l->data, pe.name() + ": .linux").zboot();
+	} catch (const Error &) {
+		return std::nullopt;	/* .linux is the kernel's business */
+	}
+}
+
 struct BpfReport {
 	std::optional<BpfObjectInfo> info;
 	std::string error;
@@ -125,6 +139,13 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 	for (std::string_view n : {".linux", ".initrd", ".ucode", ".dtb"})
 		if (const Section *s = pe.find(n))
 			o << n << ": " << s->data.size() << " bytes\n";
+	if (auto z = nested_zboot(pe)) {
+		o << ".linux is an EFI zboot image: codec " << z->codec << ", payload "
+		  << z->payload_size << " bytes at " << hex(z->payload_offset) << " of .linux";
+		if (z->uncompressed_size)
+			o << ", uncompressed " << *z->uncompressed_size << " bytes";
+		o << "\n";
+	}
 	if (!pe.find(KEXEC_PE_BPF_SECTION)) {
 		o << "parser: none (no .bpf section: kexec_file_load() gets the image as it is)\n";
 		return o.str();
@@ -183,6 +204,12 @@ std::string json(const PeImage &pe, const BpfReport &bpf)
 	} else {
 		o << "null";
 	}
+	o << ",\"linux_zboot\":";
+	if (auto z = nested_zboot(pe))
+		o << "{\"codec\":" << json_quote(z->codec) << ",\"payload_offset\":" << z->payload_offset
+		  << ",\"payload_size\":" << z->payload_size << "}";
+	else
+		o << "null";
 	o << ",\"uki\":{";
 	bool first = true;
 	for (std::string_view n : kTextSections)

@@ -100,6 +100,7 @@ TEST(Binary, InspectEachBedImage)
 	int seen = 0;
 	for (const char *rel : {"x86_64/bed/root/boot/uki.efi", "x86_64/bed/root/boot/kexec_pe/ok.efi",
 				"arm64/bed/root/boot/kexec_pe/ok.efi", "arm64/bed/root/boot/vmlinuz.efi",
+				"arm64/bed/root/boot/pe/zboot-uki.efi",
 				"x86_64/arch/x86/boot/bzImage"}) {
 		auto p = build_dir() / rel;
 		if (!std::filesystem::exists(p))
@@ -114,6 +115,9 @@ TEST(Binary, InspectEachBedImage)
 		}
 		if (std::string(rel).find("vmlinuz.efi") != std::string::npos) {
 			EXPECT_NE(std::string::npos, r.out.find("zboot: codec gzip")) << r.out;
+		}
+		if (std::string(rel).find("zboot-uki") != std::string::npos) {
+			EXPECT_NE(std::string::npos, r.out.find(".linux is an EFI zboot image: codec gzip")) << r.out;
 		}
 		CmdResult j = run("inspect --json " + p.string());
 		EXPECT_EQ(0, j.status) << j.out;
