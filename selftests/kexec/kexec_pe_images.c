@@ -20,10 +20,12 @@ FIXTURE_TEARDOWN(image) {}
 FIXTURE_VARIANT(image) {
 	const char *file;
 	const char *err;	/* NULL: loads */
+	const char *err2;	/* or this one */
 };
 
 #define GOOD(id, f) FIXTURE_VARIANT_ADD(image, id) { .file = f }
 #define BAD(id, f, e) FIXTURE_VARIANT_ADD(image, id) { .file = f, .err = e }
+#define BAD2(id, f, e, e2) FIXTURE_VARIANT_ADD(image, id) { .file = f, .err = e, .err2 = e2 }
 
 GOOD(uki, "uki.efi");
 GOOD(zboot_gzip, "zboot.efi");
@@ -37,7 +39,11 @@ BAD(zboot_bad_magic, "zboot-badmagic.efi", "[ENOMSG]");
 BAD(zboot_unknown_codec, "zboot-codec.efi", "[EOPNOTSUPP]");
 BAD(zboot_offset_outside, "zboot-offset.efi", "[ELIBBAD]");
 BAD(zboot_size_outside, "zboot-size.efi", "[ELIBBAD]");
-BAD(zboot_corrupt_stream, "zboot-corrupt.efi", "[EBADMSG]");
+/*
+ * Damaged deflate data ends in a CRC mismatch or inflates past the size the
+ * image records, whichever comes first: both refuse it
+ */
+BAD2(zboot_corrupt_stream, "zboot-corrupt.efi", "[EBADMSG]", "[EFBIG]");
 BAD(zboot_size_too_small, "zboot-short.efi", "[EFBIG]");
 BAD(zboot_size_too_large, "zboot-long.efi", "[EBADMSG]");
 BAD(zboot_in_uki_offset_outside, "zboot-uki-offset.efi", "[ELIBBAD]");
@@ -59,7 +65,8 @@ TEST_F(image, load)
 	}
 	ASSERT_EQ(1, BED_KEXEC_PE_RUN(out, NULL, "-l", path)) TH_LOG("%s", out);
 	TH_LOG("%s", out);
-	ASSERT_NE(NULL, strstr(out, variant->err)) TH_LOG("expected %s", variant->err);
+	ASSERT_TRUE(strstr(out, variant->err) || (variant->err2 && strstr(out, variant->err2)))
+		TH_LOG("expected %s", variant->err);
 	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-S", "-l"));
 }
 
