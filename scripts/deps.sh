@@ -19,6 +19,8 @@ PKGS=(
 	sbsigntool systemd-boot-efi binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
 	# user space build and tests
 	cmake g++ libgtest-dev googletest pkg-config
+	# libFuzzer and the sanitizers for the fuzz target (clang only recommends it)
+	libclang-rt-14-dev
 	# source packages for what riscv64 lacks
 	dpkg-dev
 )
