@@ -182,6 +182,28 @@ static inline int bed_run(const char *const argv[], const char *fault, char *out
 	_st >= 0 && WIFEXITED(_st) ? WEXITSTATUS(_st) : -1;			\
 })
 
+/*
+ * For a program of the harness that kexecs: when it exits with all its
+ * tests passed, run "kexec -e" (kexec-pe by its kexec name, as systemctl
+ * kexec runs it) into what it loaded, named @what in the log.
+ */
+static inline void bed_kexec_on_exit(int status, void *what)
+{
+	if (status)
+		return;
+	printf("bed: kexec into stage 2: %s, with kexec -e\n", (const char *)what);
+	fflush(stdout);
+	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
+	printf("bed: exec /bin/kexec: %s\n", strerror(errno));
+	fflush(stdout);
+	_exit(1);
+}
+
+static inline void bed_kexec_when_passed(const char *what)
+{
+	on_exit(bed_kexec_on_exit, (void *)what);
+}
+
 /* --- newc cpio writer ------------------------------------------------- */
 
 struct bed_cpio {

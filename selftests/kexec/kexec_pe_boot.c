@@ -44,20 +44,8 @@ TEST(load)
 	TH_LOG("%s loaded by kexec-pe, nonce %s (in the initrd)", image, nonce);
 }
 
-static void kexec_if_passed(int status, void *arg)
-{
-	if (status)
-		return;
-	printf("bed: kexec into stage 2: %s, with kexec -e\n", image);
-	fflush(stdout);
-	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
-	printf("bed: kexec_pe_boot: exec /bin/kexec: %s\n", strerror(errno));
-	fflush(stdout);
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
-	on_exit(kexec_if_passed, NULL);
+	bed_kexec_when_passed(image);
 	return test_harness_run(argc, argv);
 }

@@ -67,20 +67,8 @@ TEST(load)
 	show("$ kexec-pe -d -l " UKI "   (no initrd, no command line given: the UKI's own)", out);
 }
 
-static void kexec_if_passed(int status, void *arg)
-{
-	if (status)
-		return;
-	printf("demo: $ kexec -e\n");
-	fflush(stdout);
-	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
-	printf("demo: exec /bin/kexec: %s\n", strerror(errno));
-	fflush(stdout);
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
-	on_exit(kexec_if_passed, NULL);
+	bed_kexec_when_passed(UKI);
 	return test_harness_run(argc, argv);
 }

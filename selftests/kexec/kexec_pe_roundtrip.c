@@ -102,21 +102,8 @@ TEST(load_uki)
  * the suite names kexec_pe_stage2 after this program, so that a kexec
  * that does not happen leaves it to run, and fail, in this kernel.
  */
-static void kexec_if_passed(int status, void *arg)
-{
-	if (status)
-		return;
-	printf("bed: kexec into stage 2: %s, with kexec -e\n", UKI);
-	fflush(stdout);
-	/* kexec-pe by its kexec name, as systemctl kexec runs it */
-	execl("/bin/kexec", "kexec", "-e", (char *)NULL);
-	printf("bed: kexec_pe_roundtrip: exec /bin/kexec: %s\n", strerror(errno));
-	fflush(stdout);
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
-	on_exit(kexec_if_passed, NULL);
+	bed_kexec_when_passed(UKI);
 	return test_harness_run(argc, argv);
 }
