@@ -112,6 +112,53 @@ TEST(load_with_addons)
 	ASSERT_FALSE(loaded(false));
 }
 
+static int copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int o = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (in < 0 || o < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(o, buf, n) != n)
+			return -1;
+	close(in);
+	close(o);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Addons found as systemd-stub finds them: the *.addon.efi files of
+ * <image>.extra.d,
+ * in file-name order; --no-addons leaves them; the kernel checks them
+ */
+TEST(discovers_addons_beside_the_image)
+{
+	const char *extra = OK_EFI ".extra.d";
+
+	ASSERT_EQ(0, mkdir(extra, 0755));
+	ASSERT_EQ(0, copy_file(DIR "addon-signed.efi", OK_EFI ".extra.d/b.addon.efi"));
+	ASSERT_EQ(0, copy_file(DIR "addon-signed.efi", OK_EFI ".extra.d/a.addon.efi"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "-l", OK_EFI)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "files-set: 2 files")) TH_LOG("%s", out);
+	ASSERT_LT(strstr(out, "extra.d/a.addon.efi"), strstr(out, "extra.d/b.addon.efi")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "--no-addons", "-l", OK_EFI)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "files-set: 0 files")) TH_LOG("%s", out);
+	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
+	/* one the kernel refuses: it reads and checks them itself */
+	ASSERT_EQ(0, copy_file(DIR "addon-unsigned.efi", OK_EFI ".extra.d/c.addon.efi"));
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI));
+	TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "[ENODATA]"));
+	unlink(OK_EFI ".extra.d/a.addon.efi");
+	unlink(OK_EFI ".extra.d/b.addon.efi");
+	unlink(OK_EFI ".extra.d/c.addon.efi");
+	ASSERT_EQ(0, rmdir(extra));
+}
+
 /* No .bpf: kexec_file_load() as it is, no handshake */
 TEST(load_plain_kernel)
 {

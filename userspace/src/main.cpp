@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // kexec-pe: load signed PE kernels (UKI, EFI zboot) that carry their own
 // BPF parser with kexec_file_load(2). See kexec-pe(8).
+#include "addons.hpp"
 #include "bpf.hpp"
 #include "embed.hpp"
 #include "error.hpp"
@@ -54,8 +55,24 @@ int do_load(const Options &o)
 	req.image = o.image;
 	req.initrd = o.initrd;
 	req.crash = o.crash;
-	req.files = o.addons;
 	req.timeout_ms = o.timeout_ms;
+	// addons and side-car files: for an image with a parser only
+	AddonSearch search;
+	bool parser = false;
+	try {
+		parser = probe_image_file(o.image).has_parser;
+	} catch (const Error &) {
+		// load() says what is wrong with the image
+	}
+	search.discover = o.discover_addons && parser;
+	search.global_dir = o.addons_dir;
+	search.extra_dir = o.extra_dir;
+	search.explicit_files = o.addons;
+	req.files = find_addons(o.image, search);
+	if (req.files.size() > KEXEC_PE_SUPPLEMENTS_MAX)
+		throw Error(E2BIG, o.image, std::to_string(req.files.size()) + " addons and side-car files, "
+			    "the kernel takes at most " + std::to_string(KEXEC_PE_SUPPLEMENTS_MAX),
+			    "remove some, or load with --no-addons");
 	req.cmdline = build_cmdline(o, o.reuse_cmdline ? read_text("/proc/cmdline") : "");
 	set_fault_from_env();
 
@@ -63,6 +80,8 @@ int do_load(const Options &o)
 		std::fprintf(stderr, "kexec-pe: %s\n", m.c_str());
 	}) : Trace::Sink());
 	KernelInterface k = real_kernel(o.debug);
+	for (const std::string &f : req.files)
+		trace.note("addon or side-car file: " + f);
 	if (o.debug)
 		trace.note(std::string("load ") + o.image + (o.type ? " (--type " + *o.type + " ignored)" : "") +
 			   (o.crash ? " for kdump" : "") +

@@ -15,7 +15,7 @@ namespace {
 
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
-	OPT_JSON, OPT_BPF, OPT_SECTION,
+	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
 };
 
 const option kLong[] = {
@@ -30,6 +30,9 @@ const option kLong[] = {
 	{"command-line", required_argument, nullptr, OPT_APPEND},
 	{"reuse-cmdline", no_argument, nullptr, OPT_REUSE},
 	{"addon", required_argument, nullptr, OPT_ADDON},
+	{"no-addons", no_argument, nullptr, OPT_NO_ADDONS},
+	{"addons-dir", required_argument, nullptr, OPT_ADDONS_DIR},
+	{"extra-dir", required_argument, nullptr, OPT_EXTRA_DIR},
 	{"timeout", required_argument, nullptr, OPT_TIMEOUT},
 	{"debug", no_argument, nullptr, 'd'},
 	{"no-sync", no_argument, nullptr, 'y'},
@@ -108,6 +111,9 @@ Options parse_options(const std::vector<std::string> &args)
 		case OPT_APPEND: o.append = optarg; break;	// the last, as kexec-tools
 		case OPT_REUSE: o.reuse_cmdline = true; break;
 		case OPT_ADDON: o.addons.emplace_back(optarg); break;
+		case OPT_NO_ADDONS: o.discover_addons = false; break;
+		case OPT_ADDONS_DIR: o.addons_dir = optarg; break;
+		case OPT_EXTRA_DIR: o.extra_dir = optarg; break;
 		case OPT_TIMEOUT: o.timeout_ms = parse_timeout(optarg); break;
 		case 'y': o.sync = false; break;
 		case OPT_JSON: o.json = true; break;
@@ -251,7 +257,14 @@ std::string usage(const std::string &prog)
 	"                          the command line (the last one given counts)\n"
 	"      --reuse-cmdline     start from this kernel's /proc/cmdline, without\n"
 	"                          BOOT_IMAGE= (and crashkernel= with -p)\n"
-	"      --addon FILE        a signed UKI addon for the parser (repeatable)\n"
+	"      --addon FILE        a signed UKI addon or side-car file for the parser\n"
+	"                          (repeatable; after the ones found as below)\n"
+	"      --addons-dir DIR    global UKI addons (*.addon.efi), first\n"
+	"                          (default /etc/kexec-pe/addons)\n"
+	"      --extra-dir DIR     addons and side-car files (*.addon.efi, *.cred,\n"
+	"                          *.sysext.raw, *.confext.raw) for this image\n"
+	"                          (default IMAGE.extra.d)\n"
+	"      --no-addons         do not look in those directories\n"
 	"      --timeout SECONDS   how long the kernel waits for the parser\n"
 	"                          (default /proc/kexec_pe/timeout_ms)\n"
 	"  -d, --debug             print each step of the load with its time\n"

@@ -19,7 +19,10 @@ struct Options {
 	std::optional<std::string> initrd;
 	std::optional<std::string> append;	// --append/--command-line: the last
 	bool reuse_cmdline = false;
-	std::vector<std::string> addons;
+	std::vector<std::string> addons;	// --addon, in order
+	bool discover_addons = true;		// --no-addons: false
+	std::string addons_dir = "/etc/kexec-pe/addons";	// --addons-dir
+	std::string extra_dir;			// --extra-dir; "": <IMAGE>.extra.d
 	unsigned timeout_ms = 0;		// 0: the kernel's
 	bool debug = false;
 	bool sync = true;			// -e: sync(2) first

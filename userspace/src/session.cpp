@@ -223,6 +223,31 @@ bool names_section(std::span<const std::uint8_t> b, std::string_view section)
 
 } // namespace
 
+ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name)
+{
+	ImageProbe p;
+
+	if (!looks_like_pe(bytes))
+		return p;
+	try {
+		PeImage pe = PeImage::parse(bytes, name);
+		p.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
+		p.image_signed = pe.signed_();
+	} catch (const Error &e) {
+		// stricter than the kernel's reader: let it decide
+		p.has_parser = names_section(bytes, KEXEC_PE_BPF_SECTION);
+		p.note = e.what();
+	}
+	return p;
+}
+
+ImageProbe probe_image_file(const std::string &path)
+{
+	Mapping m = Mapping::of(path);
+
+	return probe_image(m.bytes(), path);
+}
+
 const char *step_name(Step s) noexcept
 {
 	switch (s) {
@@ -354,17 +379,11 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 	// everything else from the same open file.
 	{
 		Mapping m = Mapping::of_fd(kfd.get(), req.image);
-		if (looks_like_pe(m.bytes())) {
-			try {
-				PeImage pe = PeImage::parse(m.bytes(), req.image);
-				out.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
-				out.image_signed = pe.signed_();
-			} catch (const Error &e) {
-				// stricter than the kernel's reader: let it decide
-				out.has_parser = names_section(m.bytes(), KEXEC_PE_BPF_SECTION);
-				trace.note("not parsed here: " + std::string(e.what()));
-			}
-		}
+		ImageProbe p = probe_image(m.bytes(), req.image);
+		out.has_parser = p.has_parser;
+		out.image_signed = p.image_signed;
+		if (!p.note.empty())
+			trace.note("not parsed here: " + p.note);
 	}
 	if (!out.has_parser && (!req.files.empty() || req.timeout_ms))
 		throw Error(EINVAL, req.image, "--addon and --timeout are for images with a .bpf parser, "

@@ -118,6 +118,18 @@ struct LoadOutcome {
 	int kexec_errno = 0;		// of kexec_file_load()
 };
 
+// What load() learns of an image before it calls the kernel: whether it
+// carries a parser (a .bpf section; the kernel's reader is laxer than
+// PeImage, so a table naming .bpf is enough) and whether it is signed.
+// @note gets why the strict reader refused it, if it did.
+struct ImageProbe {
+	bool has_parser = false;
+	std::optional<bool> image_signed;
+	std::string note;
+};
+ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name);
+ImageProbe probe_image_file(const std::string &path);
+
 // Steps at which KEXEC_PE_FAULT=kill@<step> kills the process (tests)
 void set_fault_from_env();
 

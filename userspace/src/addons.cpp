@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "addons.hpp"
+
+#include "error.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <string.h>
+
+namespace kexecpe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(const std::string &s, std::string_view suffix)
+{
+	return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The regular files of @dir accepted by @want, in version order; none when
+// @dir does not exist
+std::vector<std::string> list(const fs::path &dir, bool (*want)(const std::string &))
+{
+	std::vector<std::string> names;
+	std::error_code ec;
+
+	for (const auto &e : fs::directory_iterator(dir, ec)) {
+		std::string n = e.path().filename().string();
+		if (want(n) && e.is_regular_file(ec))
+			names.push_back(n);
+	}
+	std::sort(names.begin(), names.end(), [](const std::string &a, const std::string &b) {
+		return strverscmp(a.c_str(), b.c_str()) < 0;
+	});
+	std::vector<std::string> paths;
+	for (const std::string &n : names)
+		paths.push_back(fs::absolute(dir / n).lexically_normal().string());
+	return paths;
+}
+
+bool is_addon(const std::string &name)
+{
+	return ends_with(name, ".addon.efi");
+}
+
+} // namespace
+
+bool is_extra_file(const std::string &name)
+{
+	return is_addon(name) || ends_with(name, ".cred") || ends_with(name, ".sysext.raw") ||
+	       ends_with(name, ".confext.raw");
+}
+
+std::vector<std::string> find_addons(const std::string &image, const AddonSearch &search)
+{
+	std::vector<std::string> files;
+
+	if (search.discover) {
+		if (!search.global_dir.empty())
+			files = list(search.global_dir, is_addon);
+		auto extra = list(search.extra_dir.empty() ? image + ".extra.d" : search.extra_dir,
+				  is_extra_file);
+		files.insert(files.end(), extra.begin(), extra.end());
+	}
+	for (const std::string &f : search.explicit_files) {
+		std::error_code ec;
+		if (!fs::is_regular_file(f, ec))
+			throw Error(ec ? ec.value() : ENOENT, f, "not a regular file", "check the --addon path");
+		files.push_back(fs::absolute(f).lexically_normal().string());
+	}
+	return files;
+}
+
+} // namespace kexecpe

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+// Where kexec-pe finds UKI addons and side-car files, and in which order.
+#include "addons.hpp"
+#include "error.hpp"
+#include "images.hpp"
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace kexecpe;
+using namespace kexecpe::test;
+
+namespace {
+
+void touch(const std::filesystem::path &p)
+{
+	std::filesystem::create_directories(p.parent_path());
+	write_bytes(p, {'x'});
+}
+
+std::vector<std::string> names(const std::vector<std::string> &paths)
+{
+	std::vector<std::string> n;
+
+	for (const std::string &p : paths)
+		n.push_back(std::filesystem::path(p).parent_path().filename().string() + "/" +
+			    std::filesystem::path(p).filename().string());
+	return n;
+}
+
+} // namespace
+
+TEST(Addons, SystemdStubOrder)
+{
+	TempDir d;
+	const auto img = d.path() / "uki.efi";
+	touch(img);
+	for (const char *f : {"b.addon.efi", "a.addon.efi", "10.addon.efi", "9.addon.efi", "creds.cred",
+			      "usr.sysext.raw", "etc.confext.raw", "README", "x.efi"})
+		touch(d.path() / "uki.efi.extra.d" / f);
+	touch(d.path() / "global" / "z.addon.efi");
+	touch(d.path() / "global" / "ignored.cred");	// side-cars only beside the image
+	touch(d.path() / "mine.addon.efi");
+
+	AddonSearch s;
+	s.global_dir = (d.path() / "global").string();
+	s.explicit_files = {(d.path() / "mine.addon.efi").string()};
+	auto files = find_addons(img.string(), s);
+	EXPECT_EQ((std::vector<std::string>{"global/z.addon.efi", "uki.efi.extra.d/9.addon.efi",
+					    "uki.efi.extra.d/10.addon.efi", "uki.efi.extra.d/a.addon.efi",
+					    "uki.efi.extra.d/b.addon.efi", "uki.efi.extra.d/creds.cred",
+					    "uki.efi.extra.d/etc.confext.raw", "uki.efi.extra.d/usr.sysext.raw",
+					    d.path().filename().string() + "/mine.addon.efi"}),
+		  names(files));
+	for (const std::string &f : files)
+		EXPECT_EQ('/', f[0]) << f;	// the kernel opens them as given
+}
+
+TEST(Addons, NoAddonsKeepsTheExplicitOnes)
+{
+	TempDir d;
+	touch(d.path() / "uki.efi.extra.d" / "a.addon.efi");
+	touch(d.path() / "x.addon.efi");
+	AddonSearch s;
+	s.discover = false;
+	s.explicit_files = {(d.path() / "x.addon.efi").string()};
+	EXPECT_EQ(1u, find_addons((d.path() / "uki.efi").string(), s).size());
+}
+
+TEST(Addons, MissingDirectoriesAreFineMissingFilesAreNot)
+{
+	TempDir d;
+	AddonSearch s;
+	s.global_dir = (d.path() / "nope").string();
+	EXPECT_TRUE(find_addons((d.path() / "uki.efi").string(), s).empty());
+	s.explicit_files = {(d.path() / "gone.addon.efi").string()};
+	try {
+		find_addons((d.path() / "uki.efi").string(), s);
+		FAIL() << "a missing --addon file was accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOENT, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("gone.addon.efi")) << e.what();
+	}
+}
+
+TEST(Addons, Options)
+{
+	Options o = parse_options({"kexec-pe", "-l", "u.efi", "--no-addons", "--addons-dir", "/g", "--extra-dir=/e"});
+	EXPECT_FALSE(o.discover_addons);
+	EXPECT_EQ("/g", o.addons_dir);
+	EXPECT_EQ("/e", o.extra_dir);
+	EXPECT_TRUE(parse_options({"kexec-pe", "-l", "u.efi"}).discover_addons);
+}
