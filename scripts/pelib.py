@@ -68,3 +68,20 @@ def cpio(files, mode=0o100444):
     n = b"TRAILER!!!\0"
     hdr = b"070701" + b"".join(b"%08X" % v for v in (0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, len(n), 0))
     return out + hdr + n + b"\0" * (-(len(hdr) + len(n)) % 4)
+
+
+def empty_pe(machine):
+    """A PE32+ EFI application of headers only (0x1000 bytes), to add
+    sections to"""
+    b = bytearray(0x1000)
+    b[0:2] = b"MZ"
+    struct.pack_into("<I", b, 0x3C, 0x40)
+    b[0x40:0x44] = b"PE\0\0"
+    struct.pack_into("<HHIIIHH", b, 0x44, machine, 0, 0, 0, 0, 240, 0x206)
+    opt = 0x58
+    struct.pack_into("<H", b, opt, 0x20B)
+    struct.pack_into("<II", b, opt + 32, 0x1000, 0x200)	# Section-, FileAlignment
+    struct.pack_into("<II", b, opt + 56, 0x1000, 0x1000)	# SizeOfImage, -Headers
+    struct.pack_into("<H", b, opt + 68, 10)			# EFI application
+    struct.pack_into("<I", b, opt + 108, 16)		# NumberOfRvaAndSizes
+    return bytes(b)

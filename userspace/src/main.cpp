@@ -158,7 +158,7 @@ int do_embed(const Options &o)
 	Mapping img = Mapping::of(o.image);
 	std::vector<std::uint8_t> obj = read_file(o.bpf_object, KEXEC_PE_BPF_MAX);
 
-	if (o.section == KEXEC_PE_BPF_SECTION) {
+	if (o.section == KEXEC_PE_BPF_SECTION && o.check_bpf) {
 		BpfObjectInfo info = describe_bpf(obj, o.bpf_object);
 		if (!info.parser())
 			throw Error(ENOENT, o.bpf_object, "no program attaches to kexec_pe_parser_hook",

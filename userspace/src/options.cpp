@@ -15,7 +15,7 @@ namespace {
 
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
-	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
+	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
 };
 
 const option kLong[] = {
@@ -46,6 +46,7 @@ const option kLong[] = {
 	{"bpf", required_argument, nullptr, OPT_BPF},
 	{"output", required_argument, nullptr, 'o'},
 	{"section", required_argument, nullptr, OPT_SECTION},
+	{"no-check", no_argument, nullptr, OPT_NO_CHECK},
 	{"help", no_argument, nullptr, 'h'},
 	{"version", no_argument, nullptr, 'v'},
 	{nullptr, 0, nullptr, 0},
@@ -120,6 +121,7 @@ Options parse_options(const std::vector<std::string> &args)
 		case OPT_BPF: o.bpf_object = optarg; break;
 		case 'o': o.output = optarg; break;
 		case OPT_SECTION: o.section = optarg; break;
+		case OPT_NO_CHECK: o.check_bpf = false; break;
 		case 'h': help = true; break;
 		case 'v': version = true; break;
 		case ':':
@@ -228,7 +230,7 @@ std::string usage(const std::string &prog)
 	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json] IMAGE\n"
-	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] -o OUTPUT IMAGE\n"
+	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check] -o OUTPUT IMAGE\n"
 	"\n"
 	"Load a kernel with kexec_file_load(2). A PE image that carries a BPF parser\n"
 	"in a .bpf section (a signed UKI or EFI zboot kernel) is verified by the\n"
@@ -270,6 +272,8 @@ std::string usage(const std::string &prog)
 	"  -d, --debug             print each step of the load with its time\n"
 	"  -y, --no-sync           -e without sync(2)\n"
 	"      --json              inspect: JSON output\n"
+	"      --no-check          embed: take any bytes for .bpf (to make bad images\n"
+	"                          for tests)\n"
 	"  -s, -a, -x, -t TYPE     accepted for kexec-tools compatibility (no effect:\n"
 	"                          the kernel picks the loader)\n"
 	"  -h, --help              this text; -v, --version: the version\n"

@@ -107,6 +107,8 @@ TEST(Options, Subcommands)
 	EXPECT_EQ("p.bpf.o", e.bpf_object);
 	EXPECT_EQ("out.efi", e.output);
 	EXPECT_EQ(".bpf", e.section);
+	EXPECT_TRUE(e.check_bpf);
+	EXPECT_FALSE(parse({"kexec-pe", "embed", "--no-check", "--bpf", "x", "-o", "o", "i"}).check_bpf);
 }
 
 TEST(Options, HelpAndVersion)
