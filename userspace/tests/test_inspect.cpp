@@ -172,7 +172,7 @@ TEST(Binary, InspectEveryTestImage)
 {
 	int seen = 0;
 
-	for (const char *arch : {"x86_64", "arm64"}) {
+	for (const char *arch : {"x86_64", "arm64", "riscv64"}) {
 		auto dir = build_dir() / arch / "bed/root/boot/kexec_pe";
 		if (!std::filesystem::exists(dir))
 			continue;
