@@ -21,9 +21,11 @@
  *   UKI with a zboot .linux (arm64, riscv64): as a UKI, the kernel
  *               decompressed from .linux as from a zboot image.
  *
- * The files the loader names in kexec_pe_files (UKI addons) are added
- * under /.extra/addons by bpf_kexec_supplement_initrd(): the kernel reads
- * them and checks their signatures.
+ * The files the loader names in kexec_pe_files (UKI addons, side-car
+ * files) go to bpf_kexec_supplement_initrd(), in order: the kernel reads
+ * them, checks their signatures and applies them as systemd-stub does
+ * (an addon's .cmdline after the command line, its .initrd after the
+ * initrd, its .ucode before it; side-car files under /.extra).
  *
  * Nothing the image says is trusted: every offset and size is checked
  * against the image (and a nested one against its section) before use,
@@ -356,18 +358,17 @@ static __u64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct ra
 
 static int add_files(struct kexec_pe_ctx *ctx)
 {
-	/* "/.extra/addons", built on the stack: a string constant is .rodata */
+	/* "/.extra", built on the stack: a string constant is .rodata */
 	union {
-		char c[16];
-		__u64 w[2];
+		char c[8];
+		__u64 w;
 	} dir;
 	struct kpe_path *p;
 	__u32 i;
 	int ret;
 
-	dir.w[0] = NAME('/', '.', 'e', 'x', 't', 'r', 'a', '/');
-	barrier_var(dir.w[0]);
-	dir.w[1] = NAME('a', 'd', 'd', 'o', 'n', 's', 0, 0);
+	dir.w = NAME('/', '.', 'e', 'x', 't', 'r', 'a', 0);
+	barrier_var(dir.w);
 
 	for (i = 0; i < FILES_MAX; i++) {
 		__u32 key = i;

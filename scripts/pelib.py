@@ -1,6 +1,7 @@
 """Helpers shared by the scripts that build PE test images (mk-pe-images,
 mk-boot-images): run a command, read a section table, mutate a signed
-image, write a newc cpio archive."""
+image, sign a side-car file as a module is signed, write a newc cpio
+archive."""
 import struct
 import subprocess
 import sys
@@ -50,6 +51,20 @@ def flip(path, section=None, pos=None):
         f.seek(pos)
         b = f.read(1)
     patch(path, pos, bytes([b[0] ^ 0xFF]))
+
+
+def sign_appended(src, dst, key, cert):
+    """@src with a PKCS#7 signature appended as to a kernel module (what
+    scripts/sign-file writes): the detached signature (DER, no
+    certificates, no signed attributes), struct module_signature (id_type
+    PKEY_ID_PKCS7, sig_len big-endian) and the marker."""
+    data = open(src, "rb").read()
+    sig = run(["openssl", "smime", "-sign", "-binary", "-noattr", "-nocerts", "-md", "sha256",
+               "-signer", cert, "-inkey", key, "-outform", "DER"], input=data)
+    info = struct.pack(">BBBBB3xI", 0, 0, 2, 0, 0, len(sig))
+    with open(dst, "wb") as f:
+        f.write(data + sig + info + b"~Module signature appended~\n")
+    return dst
 
 
 def cpio(files, mode=0o100444):

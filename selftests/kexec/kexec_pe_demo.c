@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest side of `make demo`: with lockdown on (signatures enforced),
- * inspect the signed UKI /boot/pe/demo.efi, show that the same image with
- * one byte changed is refused, load the UKI with kexec-pe and kexec into
- * the kernel its parser produced. kexec_pe_proof, from the UKI's own
+ * inspect the signed UKI /boot/pe/demo.efi and a signed UKI addon, show
+ * that the same image with one byte changed is refused, load the UKI with
+ * kexec-pe and the addon (whose .cmdline the kernel appends) and kexec
+ * into the kernel its parser produced. kexec_pe_proof, from the UKI's own
  * initrd, proves in the second kernel what it got. The lines for the demo
  * start with "demo: ".
  */
@@ -12,6 +13,7 @@
 
 #define UKI		"/boot/pe/demo.efi"
 #define TAMPERED	"/boot/pe/demo-tampered.efi"
+#define ADDON		"/boot/pe/addons.d/20-b.addon.efi"
 #define LOCKDOWN	"/sys/kernel/security/lockdown"
 
 static char out[32768];
@@ -51,6 +53,8 @@ TEST(inspect)
 {
 	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "inspect", UKI)) TH_LOG("%s", out);
 	show("$ kexec-pe inspect " UKI, out);
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "inspect", ADDON)) TH_LOG("%s", out);
+	show("$ kexec-pe inspect " ADDON, out);
 }
 
 TEST(tampered_is_refused)
@@ -63,8 +67,10 @@ TEST(tampered_is_refused)
 
 TEST(load)
 {
-	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "--timeout", "120", "-l", UKI)) TH_LOG("%s", out);
-	show("$ kexec-pe -d -l " UKI "   (no initrd, no command line given: the UKI's own)", out);
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "--timeout", "120", "-l", UKI,
+				      "--addon", ADDON)) TH_LOG("%s", out);
+	show("$ kexec-pe -d -l " UKI " --addon " ADDON
+	     "   (no initrd, no command line given: the UKI's own, and the addon's)", out);
 }
 
 int main(int argc, char **argv)

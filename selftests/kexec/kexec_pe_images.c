@@ -34,7 +34,12 @@ GOOD(zboot_in_uki, "zboot-uki.efi");
 BAD(uki_unsigned, "uki-unsigned.efi", "[ENODATA]");
 BAD(uki_untrusted, "uki-untrusted.efi", "[ENOKEY]");
 BAD(uki_tampered, "uki-tampered.efi", "[EKEYREJECTED]");
+BAD(uki_truncated, "uki-truncated.efi", "[ELIBBAD]");
 BAD(uki_without_linux, "uki-nolinux.efi", "[ENOMSG]");
+BAD(zboot_unsigned, "zboot-unsigned.efi", "[ENODATA]");
+BAD(zboot_untrusted, "zboot-untrusted.efi", "[ENOKEY]");
+BAD(zboot_tampered, "zboot-tampered.efi", "[EKEYREJECTED]");
+BAD(zboot_truncated, "zboot-truncated.efi", "[ELIBBAD]");
 BAD(zboot_bad_magic, "zboot-badmagic.efi", "[ENOMSG]");
 BAD(zboot_unknown_codec, "zboot-codec.efi", "[EOPNOTSUPP]");
 BAD(zboot_offset_outside, "zboot-offset.efi", "[ELIBBAD]");
@@ -46,6 +51,9 @@ BAD(zboot_size_outside, "zboot-size.efi", "[ELIBBAD]");
 BAD2(zboot_corrupt_stream, "zboot-corrupt.efi", "[EBADMSG]", "[EFBIG]");
 BAD(zboot_size_too_small, "zboot-short.efi", "[EFBIG]");
 BAD(zboot_size_too_large, "zboot-long.efi", "[EBADMSG]");
+BAD2(zboot_zstd_corrupt_stream, "zboot-zstd-corrupt.efi", "[EBADMSG]", "[EFBIG]");
+BAD(zboot_zstd_size_too_small, "zboot-zstd-short.efi", "[EFBIG]");
+BAD(zboot_zstd_size_too_large, "zboot-zstd-long.efi", "[EBADMSG]");
 BAD(zboot_in_uki_offset_outside, "zboot-uki-offset.efi", "[ELIBBAD]");
 
 TEST_F(image, load)

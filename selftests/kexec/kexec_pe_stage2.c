@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Runs in the kernel kexec_pe_roundtrip or kexec_pe_boot booted from a
- * signed image: proves it got the command line and initrd the image's
- * parser produced. From a UKI: its .cmdline, its .initrd and the given
- * one. From an EFI zboot image (bed.expect=zboot on the command line it
- * was given): the given command line and initrd.
+ * Runs in the kernel kexec_pe_roundtrip, kexec_pe_boot or kexec_pe_addons
+ * booted from a signed image: proves it got the command line and initrd
+ * the image's parser produced. From a UKI: its .cmdline, its .ucode, its
+ * .initrd and the given one, in that order. From an EFI zboot image
+ * (bed.expect=zboot on the command line it was given): the given command
+ * line and initrd. With kexec_pe_addons' UKI addons (bed.expect=addons,
+ * from the first addon's .cmdline): also the addons' command lines after
+ * the UKI's, in file-name order, the addon's initrd and the credential.
  */
 #include "../guest/bed.h"
 #include "kselftest_harness.h"
 
-static bool from_zboot(void)
+static bool expected(const char *what)
 {
 	char v[16];
 
-	return bed_param("bed.expect", v, sizeof(v)) && !strcmp(v, "zboot");
+	return bed_param("bed.expect", v, sizeof(v)) && !strcmp(v, what);
+}
+
+static bool from_zboot(void)
+{
+	return expected("zboot");
 }
 
 TEST(cmdline_is_the_ukis)
@@ -46,6 +54,51 @@ TEST(initrd_has_the_ukis_and_the_given_parts)
 		TH_LOG("/uki-marker missing: the UKI's .initrd did not reach the kernel");
 	ASSERT_STREQ("kexec-pe UKI initrd\n", marker);
 	TH_LOG("nonce %s, after the UKI's initrd", nonce);
+}
+
+/*
+ * systemd-stub puts .ucode before .initrd (the early microcode loader reads
+ * the first archive): both hold /initrd-order, and the later archive's
+ * copy is the one the kernel unpacked last
+ */
+TEST(ucode_comes_before_the_ukis_initrd)
+{
+	char order[16], marker[64];
+
+	if (!bed_param("kexecpe.ucode", order, sizeof(order)))
+		SKIP(return, "the image has no .ucode (its .cmdline says so with kexecpe.ucode=1)");
+	ASSERT_LT(0, bed_read_file("/ucode-marker", marker, sizeof(marker)))
+		TH_LOG("/ucode-marker missing: the UKI's .ucode did not reach the kernel");
+	ASSERT_STREQ("kexec-pe UKI ucode\n", marker);
+	ASSERT_LT(0, bed_read_file("/initrd-order", order, sizeof(order)));
+	ASSERT_STREQ("initrd\n", order)
+		TH_LOG("the UKI's .ucode was unpacked after its .initrd");
+}
+
+TEST(addons_were_applied)
+{
+	char cmdline[BED_CMDLINE_MAX], buf[64];
+	const char *uki, *a, *b;
+
+	if (!expected("addons"))
+		SKIP(return, "loaded without addons");
+	ASSERT_LT(0, bed_read_file("/proc/cmdline", cmdline, sizeof(cmdline)));
+	uki = strstr(cmdline, "kexecpe.uki=1");
+	a = strstr(cmdline, " bed.expect=addons kexecpe.addon_a=1");
+	b = strstr(cmdline, " kexecpe.addon_b=1");
+	ASSERT_NE(NULL, uki);
+	ASSERT_NE(NULL, a) TH_LOG("10-a.addon.efi's .cmdline is missing: %s", cmdline);
+	ASSERT_NE(NULL, b) TH_LOG("20-b.addon.efi's .cmdline is missing: %s", cmdline);
+	ASSERT_LT(uki, a) TH_LOG("the addons' command line does not follow the UKI's");
+	ASSERT_LT(a, b) TH_LOG("the addons were not applied in file-name order");
+
+	ASSERT_LT(0, bed_read_file("/addon-marker", buf, sizeof(buf)))
+		TH_LOG("/addon-marker missing: 30-initrd.addon.efi's .initrd did not arrive");
+	ASSERT_STREQ("kexec-pe addon initrd\n", buf);
+	ASSERT_LT(0, bed_read_file("/.extra/credentials/test.cred", buf, sizeof(buf)))
+		TH_LOG("the credential is not in /.extra/credentials");
+	/* without its appended signature */
+	ASSERT_STREQ("kexec-pe test credential\n", buf);
 }
 
 TEST(is_stage_2)

@@ -105,7 +105,7 @@ TEST(load_with_addons)
 	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", DIR "addon-unsigned.efi"));
 	TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "[ENODATA]")) TH_LOG("%s", out);
-	ASSERT_NE(NULL, strstr(out, "--addon files")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "addons or side-car files")) TH_LOG("%s", out);
 	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", "/nonexistent.addon.efi"));
 	TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "[ENOENT]")) TH_LOG("%s", out);
