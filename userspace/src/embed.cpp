@@ -30,6 +30,13 @@ void check_layout(const PeImage &pe, const std::string &obj)
 	const std::uint64_t headers_end = pe.section_table_offset() + 40 * pe.sections().size();
 	const auto &secs = pe.sections();
 
+	// the signature is dropped by cutting the file where it starts: it
+	// must start after every header
+	if (pe.cert_table_size() &&
+	    pe.cert_table_offset() < std::max<std::uint64_t>(headers_end, pe.size_of_headers()))
+		throw Error(ELIBBAD, obj, "the certificate table (at " + std::to_string(pe.cert_table_offset()) +
+			    ") lies over the headers", "cannot drop the signature without losing the headers");
+
 	for (std::size_t i = 0; i < secs.size(); i++) {
 		const Section &s = secs[i];
 		const std::uint64_t end = std::uint64_t{s.raw_offset} + s.raw_size;

@@ -36,6 +36,16 @@ PermissionState PermissionState::read()
 		p.load_disabled = !d.empty() && d[0] == '1';
 	} catch (const Error &) {
 	}
+	// kexec_load_limit_{reboot,panic} (6.6 on): -1 unlimited, else the
+	// loads left
+	for (int crash = 0; crash < 2; crash++) {
+		try {
+			auto l = read_file(crash ? "/proc/sys/kernel/kexec_load_limit_panic"
+						 : "/proc/sys/kernel/kexec_load_limit_reboot", 64);
+			p.no_loads_left[crash] = !l.empty() && l[0] == '0';
+		} catch (const Error &) {
+		}
+	}
 	try {
 		auto l = read_file("/sys/kernel/security/lockdown", 256);
 		std::string t(l.begin(), l.end());
@@ -53,7 +63,7 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 {
 	const bool has_parser = c.has_parser, crash = c.crash;
 	// which file a signature or read error may be about
-	const std::string which = c.addons ? "the image or one of the --addon files" : "the image";
+	const std::string which = c.addons ? "the image or one of its addons or side-car files" : "the image";
 
 	switch (err) {
 	case ENOEXEC:
@@ -64,6 +74,14 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			"check the architecture; a UKI or EFI zboot image needs a kernel with "
 			"CONFIG_KEXEC_PE_BPF and a .bpf parser in the image (kexec-pe inspect shows it)"};
 	case EINVAL:
+		if (c.addons)
+			return {"invalid: a side-car file of no known kind (not *.cred, *.sysext.raw, "
+				"*.confext.raw), a command line with a NUL, or a kernel the loader refused",
+				"dmesg names the file; remove it from the addon directories"};
+		if (has_parser)
+			return {"invalid: the command line the parser produced holds a NUL, or the "
+				"architecture's loader refused the kernel the parser produced",
+				"dmesg says which; the image's parser or its .linux is wrong"};
 		return {"the kernel refused the image or its arguments as invalid",
 			"on arm64 this is the Image loader refusing a file that is not an Image; "
 			"kexec-pe inspect shows what the file is"};
@@ -80,6 +98,10 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			"not signed by a key in the kernel's trusted, secondary or platform keyrings",
 			"enroll the signing certificate or sign with a trusted key"};
 	case EKEYREJECTED:
+		if (has_parser && !c.perm.lockdown.empty())
+			return {"signature rejected: " + which + " does not match its signature (changed after "
+				"signing), or the kernel its parser produced has no signature check on this "
+				"architecture (CONFIG_KEXEC_IMAGE_VERIFY_SIG)", "dmesg says which"};
 		return {"signature rejected: " + which + " does not match its signature (changed after signing)",
 			"get an intact copy, or sign it again"};
 	case EKEYEXPIRED:
@@ -90,6 +112,10 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"get an intact copy of the image"};
 		return {"the signature cannot be parsed", "sign the image again"};
 	case ELIBBAD:
+		if (c.addons)
+			return {"malformed PE file: " + which + " has inconsistent headers or section "
+				"table, or a section outside the file",
+				"dmesg names the file; kexec-pe inspect shows where"};
 		return {"malformed PE image: its headers or section table are inconsistent, a section lies "
 			"outside the file, or .bpf is not a BPF ELF object",
 			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
@@ -102,6 +128,10 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		if (c.perm.load_disabled)
 			return {"not permitted: kexec loading is disabled (/proc/sys/kernel/kexec_load_disabled is 1)",
 				"it stays disabled until reboot"};
+		if (c.perm.no_loads_left[crash])
+			return {std::string("not permitted: no kexec loads left (/proc/sys/kernel/") +
+				(crash ? "kexec_load_limit_panic" : "kexec_load_limit_reboot") + " is 0)",
+				"the limit only goes down until reboot"};
 		if (!c.perm.lockdown.empty() && c.image_signed == false)
 			return {"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
 		if (!c.perm.lockdown.empty())
@@ -116,8 +146,9 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 	case EBUSY:
 		return {"another kexec load or unload is in progress", "retry when it has finished"};
 	case ESRCH:
-		return {"the kernel found a .bpf parser but this process registered no loader",
-			"load PE images with .bpf through kexec-pe"};
+		return {"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
+			"kernel's disagree), so no loader was registered",
+			"please report it with kexec-pe inspect's output"};
 	case ETIMEDOUT:
 		return {"the parser was not attached within the handshake timeout",
 			"the wait is the smaller of --timeout and /proc/kexec_pe/timeout_ms: raise "
@@ -131,18 +162,31 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
 			"another process may have detached it; run it again with -d"};
 	case ENOMSG:
+		if (c.addons)
+			return {"the image's parser produced no kernel, or an addon has nothing to apply "
+				"(no .cmdline, .initrd or .ucode)", "dmesg names the file"};
 		return {"the image's parser produced no kernel", "the image holds no kernel its parser understands"};
+	case EMEDIUMTYPE:
+		return {"an addon has a .linux section: it is a kernel image, not an addon",
+			"remove it from the addon directories, or load it as the image"};
+	case EXDEV:
+		return {"an addon is for another kernel: its .uname is not the image's",
+			"remove it, or use the addon built for this image's kernel"};
 	case E2BIG:
 		return {"too large: a result of the parser or the .bpf section is over its limit (kernel " +
 			mib(KEXEC_PE_KERNEL_MAX) + ", initrd " + mib(KEXEC_PE_INITRD_MAX) +
 			", command line " + std::to_string(KEXEC_PE_CMDLINE_MAX >> 10) +
 			" KiB, .bpf " + mib(KEXEC_PE_BPF_MAX) + ", " +
-			std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + " addons)",
+			std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + " addons and side-car files of " +
+			mib(KEXEC_PE_SUPPLEMENTS_TOTAL_MAX) + " together)",
 			"use a smaller initrd or fewer addons"};
 	case EFBIG:
+		if (c.addons)
+			return {"a compressed kernel expands beyond the size its header records, or an addon "
+				"or side-car file is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
+				"dmesg names the file"};
 		return {"a compressed kernel expands beyond the size its header records (a decompression "
-			"bomb or a corrupt image), or an --addon file is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
-			"get an intact copy of the image"};
+			"bomb or a corrupt image)", "get an intact copy of the image"};
 	case ENOMEM:
 		return {"out of memory (charged to this process's memory cgroup)",
 			"free memory or raise the cgroup's memory.max"};
@@ -156,11 +200,14 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 	case ENOSYS:
 		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
 	case EOPNOTSUPP:
+		if (c.addons)
+			return {"an addon has a .dtb section (kexec boots with the running kernel's devicetree), "
+				"or the image needs a decompressor this kernel lacks", "dmesg says which"};
 		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
 			"boot a kernel with the decompressor of the image's codec"};
 	case ENOENT:
-		return {"the kernel could not find a file the parser asked for (an --addon file)",
-			"check the --addon paths: the kernel opens them as given"};
+		return {"the kernel could not find a file the parser asked for (an addon or side-car file)",
+			"check the paths: the kernel opens them as given"};
 	default:
 		return {"the kernel refused the image", "dmesg may say why"};
 	}

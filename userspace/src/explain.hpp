@@ -17,6 +17,7 @@ struct Explained {
 struct PermissionState {
 	bool cap_sys_boot = true;	// the caller has CAP_SYS_BOOT
 	bool load_disabled = false;	// /proc/sys/kernel/kexec_load_disabled
+	bool no_loads_left[2] = {};	// kexec_load_limit_{reboot,panic} is 0
 	std::string lockdown;		// "integrity", "confidentiality" or ""
 	static PermissionState read();	// of this process and kernel
 };

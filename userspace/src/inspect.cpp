@@ -147,7 +147,11 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 		o << "\n";
 	}
 	if (!pe.find(KEXEC_PE_BPF_SECTION)) {
-		o << "parser: none (no .bpf section: kexec_file_load() gets the image as it is)\n";
+		if (std::string_view(kind_of(pe)) == "UKI addon")
+			o << "parser: none (an addon: load the UKI with --addon FILE; the kernel "
+			     "verifies it and applies its sections)\n";
+		else
+			o << "parser: none (no .bpf section: kexec_file_load() gets the image as it is)\n";
 		return o.str();
 	}
 	o << "parser: .bpf, " << pe.find(KEXEC_PE_BPF_SECTION)->data.size() << " bytes\n";

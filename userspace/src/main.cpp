@@ -43,9 +43,15 @@ std::string read_text(const std::string &path)
 	return s;
 }
 
+// A kernel without the file (no CONFIG_CRASH_DUMP for the crash kernel)
+// has none loaded; any other failure to read it is an error, not "loaded"
 bool kexec_loaded(bool crash)
 {
-	return read_text(crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded") == "1";
+	const char *path = crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded";
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return false;
+	return read_text(path) == "1";
 }
 
 int do_load(const Options &o)
@@ -58,13 +64,15 @@ int do_load(const Options &o)
 	req.timeout_ms = o.timeout_ms;
 	// addons and side-car files: for an image with a parser only
 	AddonSearch search;
-	bool parser = false;
+	ImageProbe probe;
 	try {
-		parser = probe_image_file(o.image).has_parser;
+		probe = probe_image_file(o.image, o.discover_addons);
 	} catch (const Error &) {
 		// load() says what is wrong with the image
 	}
-	search.discover = o.discover_addons && parser;
+	// a parser without the files map takes no addons: do not look for
+	// any (--addon files still go, and fail with a clear error)
+	search.discover = o.discover_addons && probe.takes_files;
 	search.global_dir = o.addons_dir;
 	search.extra_dir = o.extra_dir;
 	search.explicit_files = o.addons;

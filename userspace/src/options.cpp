@@ -16,6 +16,7 @@ namespace {
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
 	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
+	OPT_IGNORED_ARG,
 };
 
 const option kLong[] = {
@@ -42,6 +43,15 @@ const option kLong[] = {
 	{"kexec-syscall", no_argument, nullptr, 'c'},
 	{"kexec-syscall-auto", no_argument, nullptr, 'a'},
 	{"no-ifdown", no_argument, nullptr, 'x'},
+	// kexec-tools options for kexec_load() or for the architecture's
+	// user-space loaders: kexec_file_load() takes the devicetree, the
+	// memory ranges and the core headers from the kernel
+	{"no-checks", no_argument, nullptr, 'i'},
+	{"dtb", required_argument, nullptr, OPT_IGNORED_ARG},
+	{"mem-min", required_argument, nullptr, OPT_IGNORED_ARG},
+	{"mem-max", required_argument, nullptr, OPT_IGNORED_ARG},
+	{"elf32-core-headers", no_argument, nullptr, 'i'},
+	{"elf64-core-headers", no_argument, nullptr, 'i'},
 	{"json", no_argument, nullptr, OPT_JSON},
 	{"bpf", required_argument, nullptr, OPT_BPF},
 	{"output", required_argument, nullptr, 'o'},
@@ -94,7 +104,7 @@ Options parse_options(const std::vector<std::string> &args)
 	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacxyvht:o:", kLong, nullptr)) != -1) {
+	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacixyvht:o:", kLong, nullptr)) != -1) {
 		switch (c) {
 		case 'l': l = true; break;
 		case 'p': p = true; break;
@@ -105,6 +115,7 @@ Options parse_options(const std::vector<std::string> &args)
 		case 't': o.type = optarg; break;
 		case 'd': o.debug = true; break;
 		case 's': case 'a': case 'x': break;	// kexec_file_load is all kexec-pe uses
+		case 'i': case OPT_IGNORED_ARG: break;	// see kLong
 		case 'c':
 			bad("-c/--kexec-syscall: kexec-pe loads only with kexec_file_load()",
 			    "drop -c; use kexec-tools for kexec_load()");
@@ -163,6 +174,12 @@ Options parse_options(const std::vector<std::string> &args)
 		o.crash = !l;
 		return o;
 	}
+	// kexec-tools loads an IMAGE given with no action and then runs
+	// "shutdown -r now": kexec-pe does not shut the system down
+	if (!l && !p && !u && !e && !f && rest.size() == 1)
+		bad("an IMAGE with no action (kexec-tools would load it and run shutdown -r now)",
+		    "load it with -l IMAGE, then reboot into it with systemctl kexec; or boot it at "
+		    "once, without shutting down, with -f IMAGE");
 	const int actions = (l || p) + u + e + f;
 	if (actions == 0)
 		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e, -f or -S");
@@ -267,15 +284,16 @@ std::string usage(const std::string &prog)
 	"                          *.sysext.raw, *.confext.raw) for this image\n"
 	"                          (default IMAGE.extra.d)\n"
 	"      --no-addons         do not look in those directories\n"
-	"      --timeout SECONDS   how long the kernel waits for the parser\n"
-	"                          (default /proc/kexec_pe/timeout_ms)\n"
+	"      --timeout SECONDS   how long the kernel waits for the parser, at\n"
+	"                          most /proc/kexec_pe/timeout_ms (the default)\n"
 	"  -d, --debug             print each step of the load with its time\n"
 	"  -y, --no-sync           -e without sync(2)\n"
 	"      --json              inspect: JSON output\n"
 	"      --no-check          embed: take any bytes for .bpf (to make bad images\n"
 	"                          for tests)\n"
 	"  -s, -a, -x, -t TYPE     accepted for kexec-tools compatibility (no effect:\n"
-	"                          the kernel picks the loader)\n"
+	"                          the kernel picks the loader); so are -i, --dtb,\n"
+	"                          --mem-min, --mem-max, --elf{32,64}-core-headers\n"
 	"  -h, --help              this text; -v, --version: the version\n"
 	"\n"
 	"Exit status: 0 success; 1 the operation failed (the message says why);\n"

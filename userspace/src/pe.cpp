@@ -39,14 +39,28 @@ std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off, std::string
 	       static_cast<std::uint32_t>(b[off + 3]) << 24;
 }
 
+namespace {
+
+void check_put(std::span<std::uint8_t> b, std::size_t off, std::size_t n)
+{
+	if (off > b.size() || n > b.size() - off)
+		throw Error(ERANGE, "PE writer", "write of " + std::to_string(n) + " bytes at " +
+			    std::to_string(off) + " past the end of a " + std::to_string(b.size()) +
+			    "-byte image", "a bug in kexec-pe: please report it");
+}
+
+} // namespace
+
 void put_le16(std::span<std::uint8_t> b, std::size_t off, std::uint16_t v)
 {
+	check_put(b, off, 2);
 	b[off] = v & 0xff;
 	b[off + 1] = v >> 8;
 }
 
 void put_le32(std::span<std::uint8_t> b, std::size_t off, std::uint32_t v)
 {
+	check_put(b, off, 4);
 	for (int i = 0; i < 4; i++)
 		b[off + i] = (v >> (8 * i)) & 0xff;
 }

@@ -152,8 +152,6 @@ void loader_thread(Shared &s)
 	} catch (...) {
 		s.out.loader_error = Error(EIO, object, "unknown failure");
 	}
-	// did this failure cause the kernel's, or come after it gave up?
-	s.out.loader_failed_first = !is_signalled(s.stop.get());
 	// Fail the session now rather than at its timeout: the kernel cancels
 	// it when the registration ends.
 	s.reg.reset();
@@ -223,7 +221,7 @@ bool names_section(std::span<const std::uint8_t> b, std::string_view section)
 
 } // namespace
 
-ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name)
+ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name, bool maps)
 {
 	ImageProbe p;
 
@@ -231,8 +229,18 @@ ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &n
 		return p;
 	try {
 		PeImage pe = PeImage::parse(bytes, name);
-		p.has_parser = pe.find(KEXEC_PE_BPF_SECTION) != nullptr;
+		const Section *bpf = pe.find(KEXEC_PE_BPF_SECTION);
+		p.has_parser = bpf != nullptr;
 		p.image_signed = pe.signed_();
+		if (bpf && maps) {
+			try {
+				BpfObjectInfo info = describe_bpf(bpf->data, name + ": section .bpf");
+				for (const BpfMapInfo &m : info.maps)
+					p.takes_files |= m.name == kFilesMap;
+			} catch (const Error &) {
+				// the handshake says what is wrong with it
+			}
+		}
 	} catch (const Error &e) {
 		// stricter than the kernel's reader: let it decide
 		p.has_parser = names_section(bytes, KEXEC_PE_BPF_SECTION);
@@ -241,11 +249,11 @@ ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &n
 	return p;
 }
 
-ImageProbe probe_image_file(const std::string &path)
+ImageProbe probe_image_file(const std::string &path, bool maps)
 {
 	Mapping m = Mapping::of(path);
 
-	return probe_image(m.bytes(), path);
+	return probe_image(m.bytes(), path, maps);
 }
 
 const char *step_name(Step s) noexcept
@@ -418,6 +426,10 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 		trace.step(Step::Returned, out.kexec_errno ? errno_name(out.kexec_errno) : "0");
 		loader.stop();
 	}
+	// Did the loader's failure cause the kernel's, or come after it gave
+	// up? Only the registration ending (the loader failed and let go of
+	// it) makes the kernel cancel: any other errno was the kernel's own.
+	out.loader_failed_first = out.loader_error && out.kexec_errno == ECANCELED;
 	s.parser.reset();
 	trace.step(Step::Detached);
 	return out;

@@ -124,11 +124,15 @@ struct LoadOutcome {
 // @note gets why the strict reader refused it, if it did.
 struct ImageProbe {
 	bool has_parser = false;
+	bool takes_files = false;	// the parser has a kexec_pe_files map
 	std::optional<bool> image_signed;
 	std::string note;
 };
-ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name);
-ImageProbe probe_image_file(const std::string &path);
+// What kexec-pe needs to know of an image before loading it; the parser's
+// maps (takes_files) only when @maps is true: that opens it with libbpf
+ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name,
+		       bool maps = false);
+ImageProbe probe_image_file(const std::string &path, bool maps = false);
 
 // Steps at which KEXEC_PE_FAULT=kill@<step> kills the process (tests)
 void set_fault_from_env();

@@ -197,6 +197,26 @@ TEST(Embed, IntoAPeWithoutSections)
 	EXPECT_LE(pe.sections()[0].virtual_address + 100u, pe.size_of_image());
 }
 
+TEST(Embed, CertificateTableOverTheHeaders)
+{
+	// a "signature" that starts inside the headers and ends the file:
+	// dropping it by cutting the file there would cut the headers too
+	auto b = tiny_pe({});
+	put_le32(b, kCertDirOff, 0x10);
+	put_le32(b, kCertDirOff + 4, b.size() - 0x10);
+	put_le32(b, 0x10, b.size() - 0x10);	// WIN_CERTIFICATE: dwLength,
+	put_le16(b, 0x14, 0x0200);		// revision 2.0,
+	put_le16(b, 0x16, 0x0002);		// PKCS#7 SignedData
+	ASSERT_NO_THROW(PeImage::parse(b, "t.efi"));
+	try {
+		embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+		FAIL() << "cut a certificate table that overlaps the headers";
+	} catch (const Error &e) {
+		EXPECT_EQ(ELIBBAD, e.code()) << e.what();
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("over the headers")) << e.what();
+	}
+}
+
 TEST(Embed, BadArguments)
 {
 	auto b = tiny_pe({{".text", {1}}});

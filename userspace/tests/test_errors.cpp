@@ -103,7 +103,30 @@ TEST(Explain, AddonsAreNamed)
 	c.has_parser = true;
 	c.addons = true;
 	for (int e : {ENODATA, ENOKEY, EKEYREJECTED})
-		EXPECT_NE(std::string::npos, explain_kexec_errno(e, c).what.find("--addon")) << errno_name(e);
+		EXPECT_NE(std::string::npos, explain_kexec_errno(e, c).what.find("addons or side-car files"))
+			<< errno_name(e);
+}
+
+TEST(Explain, AddonRefusals)
+{
+	ErrnoContext c;
+	c.has_parser = true;
+	c.addons = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EMEDIUMTYPE, c).what.find(".linux"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EXDEV, c).what.find(".uname"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EOPNOTSUPP, c).what.find(".dtb"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(ENOMSG, c).what.find("nothing to apply"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("*.cred"));
+}
+
+TEST(Explain, NoLoadsLeft)
+{
+	ErrnoContext c;
+	c.perm.no_loads_left[1] = true;
+	c.crash = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("kexec_load_limit_panic"));
+	c.crash = false;
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EPERM, c).what.find("kexec_load_limit"));
 }
 
 TEST(Explain, KdumpMemory)

@@ -178,6 +178,8 @@ TEST(Binary, InspectEveryTestImage)
 			continue;
 		for (const auto &e : std::filesystem::directory_iterator(dir)) {
 			const std::string name = e.path().filename().string();
+			if (e.path().extension() != ".efi")
+				continue;	// side-car files are not PE images
 			CmdResult r = run("inspect --json " + e.path().string());
 			seen++;
 			if (name == "truncated.efi" || name == "outside.efi") {
@@ -190,6 +192,12 @@ TEST(Binary, InspectEveryTestImage)
 			if (name == "addon-nosections.efi") {
 				// signed, then its section count set to 0
 				EXPECT_NE(std::string::npos, r.out.find("\"sections\":[]")) << r.out;
+				continue;
+			}
+			if (name == "addon-empty.efi") {
+				// no .cmdline, .dtb, .initrd or .ucode: not an addon
+				EXPECT_EQ(std::string::npos, r.out.find("{\"name\":\".cmdline\"")) << r.out;
+				EXPECT_EQ(std::string::npos, r.out.find("\"kind\":\"UKI addon\"")) << r.out;
 				continue;
 			}
 			const bool addon = name.rfind("addon-", 0) == 0;

@@ -77,6 +77,18 @@ TEST(Options, ForceAndType)
 	Options t = parse({"kexec", "--load", "/k", "--type=bzImage"});
 	EXPECT_EQ("bzImage", t.type.value());
 	EXPECT_EQ(Action::Version, parse({"kexec", "-v"}).action);
+	// kexec-tools loads an IMAGE with no action and shuts down: not here
+	EXPECT_NE(std::string::npos, usage_error({"kexec", "/k"}).find("systemctl kexec"));
+}
+
+TEST(Options, KexecToolsOptionsForOtherLoaders)
+{
+	// kexec_file_load() takes these from the kernel: accepted, no effect
+	Options o = parse({"kexec", "-i", "--dtb", "x.dtb", "--mem-min", "0x1000", "--mem-max=0x2000",
+			   "--elf64-core-headers", "--no-checks", "-p", "/k"});
+	EXPECT_EQ(Action::Load, o.action);
+	EXPECT_TRUE(o.crash);
+	EXPECT_EQ("/k", o.image);
 }
 
 TEST(Options, SystemctlKexec)
