@@ -62,7 +62,7 @@ static void expect_nothing_loaded(struct __test_metadata *_metadata)
 {
 	char status[512];
 
-	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-S")) TH_LOG("a kernel is loaded");
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-S", "-l")) TH_LOG("a kernel is loaded");
 	ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", status, sizeof(status)));
 	ASSERT_NE(NULL, strstr(status, "state: idle")) TH_LOG("%s", status);
 }
@@ -84,6 +84,7 @@ TEST_F(bad, refused)
 	expect_nothing_loaded(_metadata);
 }
 
+/* First, as every test without a fixture */
 TEST(too_many)
 {
 	const char *a = GOOD "/20-b.addon.efi";
@@ -100,8 +101,15 @@ TEST(too_many)
 	expect_nothing_loaded(_metadata);
 }
 
-/* Last: the load that the second kernel checks */
-TEST(load_with_addons_and_credential)
+/*
+ * Last (the harness runs the tests without a fixture, then each fixture's
+ * in the order of declaration): the load that the second kernel checks
+ */
+FIXTURE(good) {};
+FIXTURE_SETUP(good) {}
+FIXTURE_TEARDOWN(good) {}
+
+TEST_F(good, load_with_addons_and_credential)
 {
 	char nonce[32];
 	unsigned long long rnd = 0;
@@ -121,7 +129,7 @@ TEST(load_with_addons_and_credential)
  * IMA (ima_policy=critical_data on the suite's command line) measured the
  * command line the kernel composed, addons' included, and each file
  */
-TEST(measured)
+TEST_F(good, measured)
 {
 	static char log[1 << 20];
 	const char *cmd, *p;
