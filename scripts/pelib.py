@@ -53,14 +53,16 @@ def flip(path, section=None, pos=None):
     patch(path, pos, bytes([b[0] ^ 0xFF]))
 
 
-def sign_appended(src, dst, key, cert):
-    """@src with a PKCS#7 signature appended as to a kernel module (what
-    scripts/sign-file writes): the detached signature (DER, no
-    certificates, no signed attributes), struct module_signature (id_type
-    PKEY_ID_PKCS7, sig_len big-endian) and the marker."""
+def sign_appended(src, dst, keys, key="test"):
+    """@src with a PKCS#7 signature by @keys/@key.{key,crt} appended as to
+    a kernel module (what scripts/sign-file writes): the detached
+    signature (DER, no certificates, no signed attributes), struct
+    module_signature (id_type PKEY_ID_PKCS7, sig_len big-endian) and the
+    marker."""
     data = open(src, "rb").read()
     sig = run(["openssl", "smime", "-sign", "-binary", "-noattr", "-nocerts", "-md", "sha256",
-               "-signer", cert, "-inkey", key, "-outform", "DER"], input=data)
+               "-signer", f"{keys}/{key}.crt", "-inkey", f"{keys}/{key}.key", "-outform", "DER"],
+              input=data)
     info = struct.pack(">BBBBB3xI", 0, 0, 2, 0, 0, len(sig))
     with open(dst, "wb") as f:
         f.write(data + sig + info + b"~Module signature appended~\n")
