@@ -203,6 +203,10 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		if (c.addons)
 			return {"an addon has a .dtb section (kexec boots with the running kernel's devicetree), "
 				"or the image needs a decompressor this kernel lacks", "dmesg says which"};
+		if (has_parser)
+			return {"the image's compressed kernel uses a codec its parser does not know, or one "
+				"this kernel was built without", "kexec-pe inspect shows the codec; boot a kernel "
+				"with that decompressor, or get an image made with gzip or zstd"};
 		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
 			"boot a kernel with the decompressor of the image's codec"};
 	case ENOENT:
