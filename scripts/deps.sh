@@ -17,6 +17,8 @@ PKGS=(
 	clang llvm lld bpftool libbpf-dev zlib1g-dev libzstd-dev
 	# images and signatures
 	sbsigntool systemd-boot-efi binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
+	# benchmark charts (scripts/bench-report)
+	python3-matplotlib
 	# user space build and tests
 	cmake g++ libgtest-dev googletest pkg-config
 	# libFuzzer and the sanitizers for the fuzz target (clang only recommends it)
