@@ -9,17 +9,20 @@
  *               (offset and size at 8 and 12) is decompressed with the
  *               kernel's own decompressor into the kernel; the size it
  *               must come to is the le32 after the payload (every codec
- *               but gzip) or gzip's own ISIZE. The initrd and command
- *               line are the ones given to kexec_file_load().
- *   UKI         .linux is the kernel, .ucode then .initrd then the given
- *               initrd the initrd (each padded to 4 bytes, as cpio
- *               archives are concatenated), .cmdline the command line
- *               (its VirtualSize, without trailing NULs and white space)
- *               when signatures are enforced or none was given, else
- *               the given one: systemd-stub's policy. Other sections are
+ *               but gzip) or gzip's own ISIZE. No initrd, no command line.
+ *   UKI         .linux is the kernel, .ucode then .initrd the initrd (each
+ *               padded to 4 bytes, as cpio archives are concatenated),
+ *               .cmdline the command line (its VirtualSize, without
+ *               trailing NULs and white space). Other sections are
  *               ignored.
  *   UKI with a zboot .linux (arm64, riscv64): as a UKI, the kernel
  *               decompressed from .linux as from a zboot image.
+ *
+ * It produces what comes from the image only, which the image's manifest
+ * (.kexecmf, written by `kexec-pe embed`) pins; the kernel checks that and
+ * then adds the initrd and command line given to kexec_file_load() (the
+ * given command line wins unless the image has one and signatures are
+ * enforced: systemd-stub's policy).
  *
  * The files the loader names in kexec_pe_files (UKI addons, side-car
  * files) go to bpf_kexec_supplement_initrd(), in order: the kernel reads
@@ -383,14 +386,6 @@ static int add_files(struct kexec_pe_ctx *ctx)
 	return 0;
 }
 
-/* What kexec_file_load() was given goes on: the initrd, then the files */
-static int given_initrd_and_files(struct kexec_pe_ctx *ctx, struct scratch *sc)
-{
-	int ret = initrd_part(ctx, sc, KEXEC_PE_SRC_INITRD, 0, ctx->initrd_size);
-
-	return ret < 0 ? ret : add_files(ctx);
-}
-
 static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
 {
 	struct uki u = {};
@@ -417,16 +412,14 @@ static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
 	ret = initrd_part(ctx, sc, KEXEC_PE_SRC_IMAGE, u.initrd.off, u.initrd.size);
 	if (ret < 0)
 		return ret;
-	ret = given_initrd_and_files(ctx, sc);
+	ret = add_files(ctx);
 	if (ret < 0)
 		return ret;
 
-	/* the command line: the UKI's, unless one was given and may win */
+	/* the command line: the UKI's (the kernel decides if a given one wins) */
 	len = cmdline_len(ctx, sc, &u.cmdline);
-	if (len && ((ctx->flags & KEXEC_PE_CTX_SIG_ENFORCED) || !ctx->cmdline_size))
+	if (len)
 		return ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_CMDLINE, u.cmdline.off, len);
-	if (ctx->cmdline_size)
-		return ref(ctx, KEXEC_PE_SRC_CMDLINE, KEXEC_PE_DST_CMDLINE, 0, ctx->cmdline_size);
 	return 0;
 }
 
@@ -445,13 +438,8 @@ static int parse(struct kexec_pe_ctx *ctx)
 	ret = zboot_kernel(ctx, sc, 0, ctx->image_size);
 	if (ret < 0)
 		return ret;
-	if (ret == 0) {
-		/* a zboot image carries only the kernel */
-		ret = given_initrd_and_files(ctx, sc);
-		if (ret < 0 || !ctx->cmdline_size)
-			return ret;
-		return ref(ctx, KEXEC_PE_SRC_CMDLINE, KEXEC_PE_DST_CMDLINE, 0, ctx->cmdline_size);
-	}
+	if (ret == 0)	/* a zboot image carries only the kernel */
+		return add_files(ctx);
 	return parse_uki(ctx, sc, n);
 }
 

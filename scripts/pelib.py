@@ -2,6 +2,7 @@
 mk-boot-images): run a command, read a section table, mutate a signed
 image, sign a side-car file as a module is signed, write a newc cpio
 archive."""
+import hashlib
 import struct
 import subprocess
 import sys
@@ -102,3 +103,29 @@ def empty_pe(machine):
     struct.pack_into("<H", b, opt + 68, 10)			# EFI application
     struct.pack_into("<I", b, opt + 108, 16)		# NumberOfRvaAndSizes
     return bytes(b)
+
+
+# include/uapi/linux/kexec_pe.h: the manifest section
+MANIFEST_SECTION = ".kexecmf"
+DST = {"kernel": 1, "initrd": 2, "cmdline": 3}
+
+
+def manifest(parts):
+    """A .kexecmf section: parts are (dst, "image", offset, length),
+    (dst, "zero", length) or (dst, "digest", data), dst a key of DST."""
+    out = struct.pack("<4I", 0x666d706b, 1, len(parts), 0)
+    for p in parts:
+        dst = DST[p[0]]
+        if p[1] == "image":
+            out += struct.pack("<IIQQ", dst, 1, p[2], p[3]) + bytes(32)
+        elif p[1] == "zero":
+            out += struct.pack("<IIQQ", dst, 2, 0, p[2]) + bytes(32)
+        else:
+            out += struct.pack("<IIQQ", dst, 3, 0, len(p[2])) + hashlib.sha256(p[2]).digest()
+    return out
+
+
+def text_len(data):
+    """A .cmdline's length without trailing NULs and white space."""
+    return len(data.rstrip(b"\0 \t\r\n"))
+

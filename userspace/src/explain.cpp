@@ -47,6 +47,13 @@ PermissionState PermissionState::read()
 		}
 	}
 	try {
+		auto st = read_file("/proc/kexec_pe/status", 4096);
+		std::string t(st.begin(), st.end());
+		p.require_manifest = t.find("\nrequire_manifest: 1") != std::string::npos;
+		p.sig_enforced = t.find("\nsig_enforced: 1") != std::string::npos;
+	} catch (const Error &) {
+	}
+	try {
 		auto l = read_file("/sys/kernel/security/lockdown", 256);
 		std::string t(l.begin(), l.end());
 		auto a = t.find('['), b = t.find(']');
@@ -98,6 +105,13 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			"not signed by a key in the kernel's trusted, secondary or platform keyrings",
 			"enroll the signing certificate or sign with a trusted key"};
 	case EKEYREJECTED:
+		// after the parser ran: its results are not what the manifest pins
+		if (has_parser && c.notified)
+			return {"what the parser produced is not what the image's manifest pins: a program "
+				"other than the image's parser ran (a compromised loader or libbpf, or a "
+				"program another process attached to kexec_pe_parser_hook)",
+				"dmesg names the result; check `bpftool link` for programs on the hook, and "
+				"reinstall kexec-pe and libbpf from a trusted source"};
 		if (has_parser && !c.perm.lockdown.empty())
 			return {"signature rejected: " + which + " does not match its signature (changed after "
 				"signing), or the kernel its parser produced has no signature check on this "
@@ -132,6 +146,14 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			return {std::string("not permitted: no kexec loads left (/proc/sys/kernel/") +
 				(crash ? "kexec_load_limit_panic" : "kexec_load_limit_reboot") + " is 0)",
 				"the limit only goes down until reboot"};
+		if (has_parser && c.has_manifest == false && c.image_signed != false &&
+		    (!c.perm.lockdown.empty() || c.perm.sig_enforced || c.require_manifest))
+			return {std::string("refused: the image has no .kexecmf manifest, which ") +
+				(!c.perm.lockdown.empty() ? "lockdown (" + c.perm.lockdown + ") requires"
+				 : c.perm.sig_enforced ? "enforced signatures require"
+				 : "/proc/kexec_pe/require_manifest requires") +
+				": what its parser produces would not be pinned by its signature",
+				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (!c.perm.lockdown.empty() && c.image_signed == false)
 			return {"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
 		if (!c.perm.lockdown.empty())
@@ -235,6 +257,9 @@ Error load_error(const LoadRequest &req, const LoadOutcome &out, const Permissio
 	c.crash = req.crash;
 	c.addons = !req.files.empty();
 	c.image_signed = out.image_signed;
+	c.has_manifest = out.has_manifest;
+	c.notified = out.notified;
+	c.require_manifest = perm.require_manifest;
 	c.perm = perm;
 	Explained e = explain_kexec_errno(err, c);
 	return Error(err, req.image, e.what, e.hint);

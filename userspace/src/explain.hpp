@@ -19,6 +19,8 @@ struct PermissionState {
 	bool load_disabled = false;	// /proc/sys/kernel/kexec_load_disabled
 	bool no_loads_left[2] = {};	// kexec_load_limit_{reboot,panic} is 0
 	std::string lockdown;		// "integrity", "confidentiality" or ""
+	bool require_manifest = false;	// /proc/kexec_pe/require_manifest is 1
+	bool sig_enforced = false;	// /proc/kexec_pe/status says so
 	static PermissionState read();	// of this process and kernel
 };
 
@@ -27,6 +29,9 @@ struct ErrnoContext {
 	bool crash = false;		// a kdump load
 	bool addons = false;		// --addon files were given
 	std::optional<bool> image_signed;	// a PE with a certificate table
+	std::optional<bool> has_manifest;	// a .kexecmf section
+	bool notified = false;		// the kernel exposed the parser
+	bool require_manifest = false;	// /proc/kexec_pe/require_manifest
 	PermissionState perm;
 };
 

@@ -3,6 +3,7 @@
 
 #include "bpf.hpp"
 #include "error.hpp"
+#include "manifest.hpp"
 #include "pe.hpp"
 
 #include <linux/kexec_pe.h>
@@ -43,6 +44,20 @@ std::string printable(std::string_view s)
 	}
 	return o;
 }
+
+std::string hexdigest(const Digest &d)
+{
+	static const char digits[] = "0123456789abcdef";
+	std::string out;
+
+	for (std::uint8_t b : d) {
+		out += digits[b >> 4];
+		out += digits[b & 15];
+	}
+	return out;
+}
+
+void manifest_lines(std::ostringstream &o, const PeImage &pe);
 
 std::string hex(std::uint64_t v)
 {
@@ -169,7 +184,52 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 		  << m.value_size << " entries " << m.max_entries << "\n";
 	if (!bpf.info->parser())
 		o << "  warning: no program attaches to " << kHook << ": the kernel's load will fail\n";
+	manifest_lines(o, pe);
 	return o.str();
+}
+
+// The .kexecmf manifest, and whether it is what the project's parser
+// produces from this image
+void manifest_lines(std::ostringstream &o, const PeImage &pe)
+{
+	const Section *m = pe.find(KEXEC_PE_MANIFEST_SECTION);
+
+	if (!m) {
+		o << "manifest: none (what the parser produces is not pinned: refused where "
+		     "signatures are enforced; kexec-pe embed writes one)\n";
+		return;
+	}
+	std::vector<ManifestPart> parts;
+	try {
+		parts = parse_manifest(m->data, pe.bytes().size(), pe.name());
+	} catch (const Error &e) {
+		o << "manifest: malformed, the kernel refuses the image: " << e.what() << "\n";
+		return;
+	}
+	o << "manifest: " << KEXEC_PE_MANIFEST_SECTION << ", " << parts.size() << " part(s)\n";
+	for (const ManifestPart &p : parts) {
+		o << "  " << dst_name(p.dst) << ": ";
+		if (p.kind == PartKind::Image)
+			o << p.length << " bytes of the image at " << hex(p.offset);
+		else if (p.kind == PartKind::Zero)
+			o << p.length << " zero bytes";
+		else
+			o << p.length << " bytes of SHA-256 " << hexdigest(p.sha256);
+		o << "\n";
+	}
+	try {
+		std::vector<ManifestPart> want = compute_manifest(pe);
+		bool same = want.size() == parts.size();
+		for (std::size_t i = 0; same && i < want.size(); i++)
+			same = want[i].dst == parts[i].dst && want[i].kind == parts[i].kind &&
+			       want[i].offset == parts[i].offset && want[i].length == parts[i].length &&
+			       want[i].sha256 == parts[i].sha256;
+		o << "  " << (same ? "matches what the project's parser produces from this image"
+				   : "differs from what the project's parser produces from this image")
+		  << "\n";
+	} catch (const Error &e) {
+		o << "  not compared with the project's parser: " << e.what() << "\n";
+	}
 }
 
 std::string json(const PeImage &pe, const BpfReport &bpf)

@@ -4,6 +4,7 @@
 #include "addons.hpp"
 #include "bpf.hpp"
 #include "embed.hpp"
+#include "manifest.hpp"
 #include "error.hpp"
 #include "explain.hpp"
 #include "fd.hpp"
@@ -173,6 +174,19 @@ int do_embed(const Options &o)
 				    "the parser needs SEC(\"fentry.s/kexec_pe_parser_hook\")");
 	}
 	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
+	// the manifest of what the parser produces, from the image as it is
+	// now (embedding moves no section)
+	std::size_t pinned = 0;
+	bool replaced = r.replaced;
+	if (o.section == KEXEC_PE_BPF_SECTION && o.manifest) {
+		PeImage pe = PeImage::parse(r.image, o.image);
+		std::vector<std::uint8_t> mf = serialize_manifest(compute_manifest(pe));
+		pinned = mf.size();
+		bool dropped = r.dropped_signature;
+		r = embed_section(std::vector<std::uint8_t>(r.image), o.image,
+				  KEXEC_PE_MANIFEST_SECTION, mf);
+		r.dropped_signature |= dropped;
+	}
 	// a new file beside the output, renamed over it: OUTPUT may be IMAGE,
 	// and a failure leaves OUTPUT as it was and nothing else behind
 	std::string tmp = o.output + ".XXXXXX";
@@ -191,9 +205,10 @@ int do_embed(const Options &o)
 		unlink(tmp.c_str());
 		throw;
 	}
-	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes at 0x%x)%s; sign it now (sbsign)\n",
-		     o.output.c_str(), r.replaced ? "replaced" : "added", o.section.c_str(),
-		     obj.size(), r.offset, r.dropped_signature ? ", old signature dropped" : "");
+	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes)%s%s; sign it now (sbsign)\n",
+		     o.output.c_str(), replaced ? "replaced" : "added", o.section.c_str(),
+		     obj.size(), pinned ? " and its " KEXEC_PE_MANIFEST_SECTION " manifest" : "",
+		     r.dropped_signature ? ", old signature dropped" : "");
 	return 0;
 }
 

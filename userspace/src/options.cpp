@@ -15,7 +15,7 @@ namespace {
 
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
-	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
+	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_MANIFEST, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
 	OPT_IGNORED_ARG,
 };
 
@@ -57,6 +57,7 @@ const option kLong[] = {
 	{"output", required_argument, nullptr, 'o'},
 	{"section", required_argument, nullptr, OPT_SECTION},
 	{"no-check", no_argument, nullptr, OPT_NO_CHECK},
+	{"no-manifest", no_argument, nullptr, OPT_NO_MANIFEST},
 	{"help", no_argument, nullptr, 'h'},
 	{"version", no_argument, nullptr, 'v'},
 	{nullptr, 0, nullptr, 0},
@@ -133,6 +134,7 @@ Options parse_options(const std::vector<std::string> &args)
 		case 'o': o.output = optarg; break;
 		case OPT_SECTION: o.section = optarg; break;
 		case OPT_NO_CHECK: o.check_bpf = false; break;
+		case OPT_NO_MANIFEST: o.manifest = false; break;
 		case 'h': help = true; break;
 		case 'v': version = true; break;
 		case ':':
@@ -247,7 +249,8 @@ std::string usage(const std::string &prog)
 	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json] IMAGE\n"
-	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check] -o OUTPUT IMAGE\n"
+	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check]\n"
+	"                      [--no-manifest] -o OUTPUT IMAGE\n"
 	"\n"
 	"Load a kernel with kexec_file_load(2). A PE image that carries a BPF parser\n"
 	"in a .bpf section (a signed UKI or EFI zboot kernel) is verified by the\n"
@@ -266,8 +269,10 @@ std::string usage(const std::string &prog)
 	"  inspect IMAGE           show sections, signature, zboot header, UKI texts\n"
 	"                          and the .bpf parser, without loading anything\n"
 	"  embed                   add or replace the parser section of IMAGE without\n"
-	"                          moving any other section; drops the old signature:\n"
-	"                          sign OUTPUT again (sbsign)\n"
+	"                          moving any other section, and the .kexecmf manifest\n"
+	"                          of what the project's parser produces from IMAGE\n"
+	"                          (the kernel refuses any other result); drops the\n"
+	"                          old signature: sign OUTPUT again (sbsign)\n"
 	"\n"
 	"Options:\n"
 	"      --initrd FILE       initrd given to the kernel (for a UKI, its parser\n"
@@ -291,6 +296,8 @@ std::string usage(const std::string &prog)
 	"      --json              inspect: JSON output\n"
 	"      --no-check          embed: take any bytes for .bpf (to make bad images\n"
 	"                          for tests)\n"
+	"      --no-manifest       embed: no .kexecmf (a parser other than the\n"
+	"                          project's; refused where signatures are enforced)\n"
 	"  -s, -a, -x, -t TYPE     accepted for kexec-tools compatibility (no effect:\n"
 	"                          the kernel picks the loader); so are -i, --dtb,\n"
 	"                          --mem-min, --mem-max, --elf{32,64}-core-headers\n"

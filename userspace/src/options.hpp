@@ -31,6 +31,7 @@ struct Options {
 	std::string output;			// embed -o
 	std::string section = ".bpf";		// embed --section
 	bool check_bpf = true;			// embed --no-check: any bytes
+	bool manifest = true;			// embed --no-manifest
 	bool as_kexec = false;			// invoked as "kexec"
 	std::optional<std::string> type;	// -t/--type: the kernel decides
 };

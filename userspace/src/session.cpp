@@ -232,6 +232,7 @@ ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &n
 		const Section *bpf = pe.find(KEXEC_PE_BPF_SECTION);
 		p.has_parser = bpf != nullptr;
 		p.image_signed = pe.signed_();
+		p.has_manifest = pe.find(KEXEC_PE_MANIFEST_SECTION) != nullptr;
 		if (bpf && maps) {
 			try {
 				BpfObjectInfo info = describe_bpf(bpf->data, name + ": section .bpf");
@@ -390,6 +391,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 		ImageProbe p = probe_image(m.bytes(), req.image);
 		out.has_parser = p.has_parser;
 		out.image_signed = p.image_signed;
+		out.has_manifest = p.has_manifest;
 		if (!p.note.empty())
 			trace.note("not parsed here: " + p.note);
 	}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "manifest.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <zlib.h>
+#ifdef KEXECPE_HAVE_ZSTD
+#include <zstd.h>
+#endif
+#include <linux/kexec_pe.h>
+
+#include "error.hpp"
+
+namespace kexecpe {
+
+namespace {
+
+constexpr std::size_t kHeader = sizeof(struct kexec_pe_manifest);
+constexpr std::size_t kPart = sizeof(struct kexec_pe_manifest_part);
+// bpf-progs/kexec_pe_parser.bpf.c: TEXT_MAX
+constexpr std::size_t kCmdlineMax = 4096;
+
+void put32(std::vector<std::uint8_t> &v, std::uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		v.push_back(std::uint8_t(x >> (8 * i)));
+}
+
+void put64(std::vector<std::uint8_t> &v, std::uint64_t x)
+{
+	put32(v, std::uint32_t(x));
+	put32(v, std::uint32_t(x >> 32));
+}
+
+std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off, std::string_view what)
+{
+	return le32(b, off, what) | std::uint64_t(le32(b, off + 4, what)) << 32;
+}
+
+std::uint64_t dst_max(std::uint32_t dst)
+{
+	switch (dst) {
+	case KEXEC_PE_DST_KERNEL: return KEXEC_PE_KERNEL_MAX;
+	case KEXEC_PE_DST_INITRD: return KEXEC_PE_INITRD_MAX;
+	case KEXEC_PE_DST_CMDLINE: return KEXEC_PE_CMDLINE_MAX;
+	}
+	return 0;
+}
+
+// A range of the image: as the kernel reads it, by its offset in the file
+ManifestPart image_part(std::uint32_t dst, const PeImage &pe, std::span<const std::uint8_t> data)
+{
+	return {dst, PartKind::Image, std::uint64_t(data.data() - pe.bytes().data()), data.size(), {}};
+}
+
+void initrd_part(std::vector<ManifestPart> &parts, const PeImage &pe, const Section *s)
+{
+	if (!s || s->data.empty())
+		return;
+	parts.push_back(image_part(KEXEC_PE_DST_INITRD, pe, s->data));
+	if (s->data.size() % 4)
+		parts.push_back({KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 4 - s->data.size() % 4, {}});
+}
+
+// The kernel of an EFI zboot image: its payload, decompressed
+ManifestPart zboot_part(const PeImage &z, std::string_view name)
+{
+	const ZbootHeader &h = *z.zboot();
+	auto bytes = z.bytes();
+	bool gzip = h.codec == "gzip";
+
+	if (h.payload_size < 4 ||
+	    std::uint64_t(h.payload_offset) + h.payload_size + (gzip ? 0 : 4) > bytes.size())
+		throw Error(ELIBBAD, std::string(name), "the zboot payload lies outside the image");
+	auto payload = bytes.subspan(h.payload_offset, h.payload_size);
+	std::uint64_t expect = gzip ? le32(payload, payload.size() - 4, "gzip ISIZE")
+				    : le32(bytes, h.payload_offset + h.payload_size, "zboot size");
+	if (!expect)
+		throw Error(ELIBBAD, std::string(name), "the zboot header records an empty kernel");
+	if (expect > KEXEC_PE_KERNEL_MAX)
+		throw Error(E2BIG, std::string(name), "the zboot kernel is over 512 MiB");
+	auto kernel = decompress_payload(payload, h.codec, expect, name);
+	return {KEXEC_PE_DST_KERNEL, PartKind::Digest, 0, kernel.size(), Sha256::of(kernel)};
+}
+
+} // namespace
+
+std::string_view dst_name(std::uint32_t dst) noexcept
+{
+	switch (dst) {
+	case KEXEC_PE_DST_KERNEL: return "kernel";
+	case KEXEC_PE_DST_INITRD: return "initrd";
+	case KEXEC_PE_DST_CMDLINE: return "command line";
+	}
+	return "?";
+}
+
+std::vector<std::uint8_t> serialize_manifest(std::span<const ManifestPart> parts)
+{
+	std::vector<std::uint8_t> v;
+
+	v.reserve(kHeader + parts.size() * kPart);
+	put32(v, KEXEC_PE_MANIFEST_MAGIC);
+	put32(v, KEXEC_PE_MANIFEST_VERSION);
+	put32(v, std::uint32_t(parts.size()));
+	put32(v, 0);
+	for (const ManifestPart &p : parts) {
+		put32(v, p.dst);
+		put32(v, std::uint32_t(p.kind));
+		put64(v, p.offset);
+		put64(v, p.length);
+		if (p.kind == PartKind::Digest)
+			v.insert(v.end(), p.sha256.begin(), p.sha256.end());
+		else
+			v.resize(v.size() + 32);
+	}
+	return v;
+}
+
+std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
+					 std::uint64_t image_size, std::string_view name)
+{
+	const std::string obj = std::string(name) + ": " KEXEC_PE_MANIFEST_SECTION;
+
+	if (b.size() < kHeader || le32(b, 0, "magic") != KEXEC_PE_MANIFEST_MAGIC ||
+	    le32(b, 4, "version") != KEXEC_PE_MANIFEST_VERSION || le32(b, 12, "flags"))
+		throw Error(ELIBBAD, obj, "not a version 1 manifest");
+	std::uint32_t nr = le32(b, 8, "nr_parts");
+	if (nr > KEXEC_PE_MANIFEST_PARTS_MAX || (b.size() - kHeader) / kPart < nr)
+		throw Error(ELIBBAD, obj, std::to_string(nr) + " parts in " + std::to_string(b.size()) +
+					  " bytes");
+	std::vector<ManifestPart> parts;
+	std::uint64_t total[4] = {};
+	for (std::uint32_t i = 0; i < nr; i++) {
+		std::size_t at = kHeader + i * kPart;
+		ManifestPart p;
+		p.dst = le32(b, at, "dst");
+		std::uint32_t kind = le32(b, at + 4, "kind");
+		p.kind = PartKind(kind);
+		p.offset = le64(b, at + 8, "offset");
+		p.length = le64(b, at + 16, "length");
+		std::memcpy(p.sha256.data(), b.data() + at + 24, 32);
+		bool digest_zero = p.sha256 == Digest{};
+		bool ok = p.dst >= KEXEC_PE_DST_KERNEL && p.dst <= KEXEC_PE_DST_CMDLINE && p.length &&
+			  p.length <= dst_max(p.dst) - total[p.dst];
+		if (ok && p.kind == PartKind::Image)
+			ok = p.offset <= image_size && p.length <= image_size - p.offset;
+		else if (ok && p.kind == PartKind::Zero)
+			ok = !p.offset && digest_zero;
+		else if (ok)
+			ok = p.kind == PartKind::Digest && !p.offset;
+		if (!ok)
+			throw Error(ELIBBAD, obj, "part " + std::to_string(i) + " is not one the kernel can check");
+		total[p.dst] += p.length;
+		parts.push_back(p);
+	}
+	return parts;
+}
+
+std::vector<std::uint8_t> decompress_payload(std::span<const std::uint8_t> in,
+					     std::string_view codec, std::uint64_t expect,
+					     std::string_view name)
+{
+	const std::string obj(name);
+	std::vector<std::uint8_t> out(expect);
+
+	if (codec == "gzip") {
+		z_stream z{};
+		if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+			throw Error(ENOMEM, obj, "inflateInit2");
+		z.next_in = const_cast<Bytef *>(in.data());
+		z.avail_in = uInt(in.size());
+		z.next_out = out.data();
+		z.avail_out = uInt(out.size());
+		int r = inflate(&z, Z_FINISH);
+		std::uint64_t got = z.total_out;
+		inflateEnd(&z);
+		if (r != Z_STREAM_END || got != expect)
+			throw Error(EBADMSG, obj, "the gzip payload does not decompress to the " +
+						  std::to_string(expect) + " bytes it records");
+		return out;
+	}
+#ifdef KEXECPE_HAVE_ZSTD
+	if (codec == "zstd" || codec == "zstd22") {
+		std::size_t got = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+		if (ZSTD_isError(got) || got != expect)
+			throw Error(EBADMSG, obj, "the zstd payload does not decompress to the " +
+						  std::to_string(expect) + " bytes it records");
+		return out;
+	}
+#endif
+	throw Error(EOPNOTSUPP, obj, "cannot compute the manifest of a " + std::string(codec) +
+				     " zboot payload: kexec-pe decompresses gzip and zstd",
+		    "re-make the image with gzip or zstd, or embed with --no-manifest");
+}
+
+std::vector<ManifestPart> compute_manifest(const PeImage &pe)
+{
+	std::vector<ManifestPart> parts;
+
+	if (pe.zboot()) {
+		parts.push_back(zboot_part(pe, pe.name()));
+		return parts;
+	}
+	const Section *linux = pe.find(".linux");
+	if (!linux || linux->data.empty())
+		throw Error(ENOMSG, pe.name(), "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
+			    "embed with --no-manifest if the parser is not the project's");
+	std::optional<PeImage> nested;
+	if (looks_like_pe(linux->data)) {
+		try {
+			nested.emplace(PeImage::parse(linux->data, pe.name() + ": .linux"));
+		} catch (const Error &) {
+			nested.reset();	// a kernel the parser passes on as it is
+		}
+	}
+	if (nested && nested->zboot())
+		parts.push_back(zboot_part(*nested, nested->name()));
+	else
+		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));
+	initrd_part(parts, pe, pe.find(".ucode"));
+	initrd_part(parts, pe, pe.find(".initrd"));
+	if (const Section *c = pe.find(".cmdline"); c && !c->data.empty()) {
+		if (c->data.size() > kCmdlineMax)
+			throw Error(E2BIG, pe.name() + ": .cmdline",
+				    "over " + std::to_string(kCmdlineMax) + " bytes: the parser ignores it");
+		std::size_t n = c->data.size();
+		while (n && (c->data[n - 1] == 0 || c->data[n - 1] == ' ' || c->data[n - 1] == '\t' ||
+			     c->data[n - 1] == '\r' || c->data[n - 1] == '\n'))
+			n--;
+		if (n)
+			parts.push_back(image_part(KEXEC_PE_DST_CMDLINE, pe, c->data.first(n)));
+	}
+	return parts;
+}
+
+} // namespace kexecpe

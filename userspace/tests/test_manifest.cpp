@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+// The .kexecmf manifest: SHA-256, the format the kernel reads, and what
+// embed pins for each kind of image the project's parser knows.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+
+#include <linux/kexec_pe.h>
+
+#include "error.hpp"
+#include "images.hpp"
+#include "manifest.hpp"
+#include "pe.hpp"
+#include "sha256.hpp"
+
+using namespace kexecpe;
+using namespace kexecpe::test;
+
+namespace {
+
+std::string hexd(const Digest &d)
+{
+	std::string s;
+	char b[3];
+	for (auto x : d) {
+		std::snprintf(b, sizeof(b), "%02x", x);
+		s += b;
+	}
+	return s;
+}
+
+std::vector<std::uint8_t> bytes(std::string_view s)
+{
+	return {s.begin(), s.end()};
+}
+
+std::vector<std::uint8_t> gzip(const std::vector<std::uint8_t> &in)
+{
+	z_stream z{};
+	std::vector<std::uint8_t> out(compressBound(uLong(in.size())) + 64);
+	deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = const_cast<Bytef *>(in.data());
+	z.avail_in = uInt(in.size());
+	z.next_out = out.data();
+	z.avail_out = uInt(out.size());
+	EXPECT_EQ(Z_STREAM_END, deflate(&z, Z_FINISH));
+	out.resize(z.total_out);
+	deflateEnd(&z);
+	return out;
+}
+
+// An EFI zboot image (drivers/firmware/efi/libstub/zboot-header.S) whose
+// payload is @payload, in one section, followed by le32 @size (what every
+// codec but gzip records there)
+std::vector<std::uint8_t> zboot(const std::vector<std::uint8_t> &payload, const char *codec,
+				std::uint32_t size = 5000)
+{
+	auto text = payload;
+	for (int i = 0; i < 4; i++)
+		text.push_back(std::uint8_t(size >> (8 * i)));
+	auto img = tiny_pe({{".text", text}});
+	PeImage pe = PeImage::parse(img, "zboot");
+	std::uint32_t off = pe.find(".text")->raw_offset;
+	put_le32(img, 4, 0x676d697a);			// "zimg"
+	put_le32(img, 8, off);
+	put_le32(img, 12, std::uint32_t(payload.size()));
+	std::memcpy(img.data() + 0x18, codec, std::strlen(codec) + 1);
+	put_le32(img, 0x38, 0x818223cd);		// LINUX_PE_MAGIC
+	return img;
+}
+
+} // namespace
+
+TEST(Sha256, KnownAnswers)
+{
+	EXPECT_EQ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		  hexd(Sha256::of({})));
+	EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		  hexd(Sha256::of(bytes("abc"))));
+	// two blocks, and the padding across them
+	EXPECT_EQ("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+		  hexd(Sha256::of(bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))));
+	// a million 'a', fed in uneven pieces
+	std::vector<std::uint8_t> a(1000000, 'a');
+	Sha256 h;
+	for (std::size_t at = 0, n = 1; at < a.size(); at += n, n = n * 3 % 1021 + 1)
+		h.update(std::span(a).subspan(at, std::min(n, a.size() - at)));
+	EXPECT_EQ("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", hexd(h.final()));
+}
+
+TEST(Manifest, RoundTripsAndIsWhatTheKernelReads)
+{
+	std::vector<ManifestPart> parts = {
+		{KEXEC_PE_DST_KERNEL, PartKind::Image, 0x400, 100, {}},
+		{KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 3, {}},
+		{KEXEC_PE_DST_CMDLINE, PartKind::Digest, 0, 5, Sha256::of(bytes("quiet"))},
+	};
+	auto b = serialize_manifest(parts);
+	ASSERT_EQ(sizeof(kexec_pe_manifest) + 3 * sizeof(kexec_pe_manifest_part), b.size());
+	EXPECT_EQ(KEXEC_PE_MANIFEST_MAGIC, le32(b, 0, "magic"));
+	auto back = parse_manifest(b, 0x1000, "x");
+	ASSERT_EQ(3u, back.size());
+	EXPECT_EQ(parts[2].sha256, back[2].sha256);
+	EXPECT_EQ(0x400u, back[0].offset);
+}
+
+TEST(Manifest, RefusesWhatTheKernelRefuses)
+{
+	auto good = serialize_manifest(std::vector<ManifestPart>{
+		{KEXEC_PE_DST_KERNEL, PartKind::Image, 0x400, 100, {}}});
+	auto expect_bad = [](std::vector<std::uint8_t> b, std::uint64_t size = 0x1000) {
+		try {
+			parse_manifest(b, size, "x");
+			ADD_FAILURE() << "accepted";
+		} catch (const Error &e) {
+			EXPECT_EQ(ELIBBAD, e.code()) << e.what();
+		}
+	};
+	expect_bad(good, 0x400 + 99);		// the range past the image's end
+	auto b = good;
+	b[0] ^= 1;				// magic
+	expect_bad(b);
+	b = good;
+	put_le32(b, 4, 2);			// version
+	expect_bad(b);
+	b = good;
+	put_le32(b, 8, 2);			// more parts than the section holds
+	expect_bad(b);
+	b = good;
+	put_le32(b, 16, 4);			// no such result
+	expect_bad(b);
+	b = good;
+	put_le32(b, 20, 9);			// no such kind
+	expect_bad(b);
+	b = good;
+	put_le32(b, 32, 0);			// length 0
+	expect_bad(b);
+	b = serialize_manifest(std::vector<ManifestPart>{
+		{KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 3, {}}});
+	b.back() = 1;				// a ZERO part with a digest
+	expect_bad(b);
+}
+
+TEST(Manifest, UkiPinsItsSectionsWherTheyAre)
+{
+	std::vector<std::uint8_t> linux(3000, 0x4d), initrd(401, 7), ucode(8, 9);
+	auto img = tiny_pe({{".linux", linux}, {".ucode", ucode}, {".initrd", initrd},
+			    {".cmdline", bytes("console=ttyS0 quiet \n\0\0")}});
+	PeImage pe = PeImage::parse(img, "uki");
+	auto parts = compute_manifest(pe);
+	ASSERT_EQ(5u, parts.size());
+	EXPECT_EQ(KEXEC_PE_DST_KERNEL, parts[0].dst);
+	EXPECT_EQ(PartKind::Image, parts[0].kind);
+	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[0].offset);
+	EXPECT_EQ(3000u, parts[0].length);
+	// .ucode first, then .initrd padded to 4 bytes
+	EXPECT_EQ(pe.find(".ucode")->raw_offset, parts[1].offset);
+	EXPECT_EQ(pe.find(".initrd")->raw_offset, parts[2].offset);
+	EXPECT_EQ(PartKind::Zero, parts[3].kind);
+	EXPECT_EQ(3u, parts[3].length);
+	// the command line without its trailing white space and NULs
+	EXPECT_EQ(KEXEC_PE_DST_CMDLINE, parts[4].dst);
+	EXPECT_EQ(19u, parts[4].length);
+}
+
+TEST(Manifest, ZbootPinsTheDecompressedKernel)
+{
+	std::vector<std::uint8_t> kernel(100000);
+	for (std::size_t i = 0; i < kernel.size(); i++)
+		kernel[i] = std::uint8_t(i * 7 + i / 300);
+	auto img = zboot(gzip(kernel), "gzip");
+	PeImage pe = PeImage::parse(img, "zboot");
+	auto parts = compute_manifest(pe);
+	ASSERT_EQ(1u, parts.size());
+	EXPECT_EQ(PartKind::Digest, parts[0].kind);
+	EXPECT_EQ(kernel.size(), parts[0].length);
+	EXPECT_EQ(Sha256::of(kernel), parts[0].sha256);
+}
+
+TEST(Manifest, ZbootThatLiesIsRefused)
+{
+	std::vector<std::uint8_t> kernel(5000, 1);
+	auto z = gzip(kernel);
+	z[z.size() - 2] ^= 1;			// ISIZE: not the stream's size
+	auto img = zboot(z, "gzip");
+	try {
+		compute_manifest(PeImage::parse(img, "zboot"));
+		ADD_FAILURE() << "accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(EBADMSG, e.code()) << e.what();
+	}
+	img = zboot(gzip(kernel), "lzo");
+	try {
+		compute_manifest(PeImage::parse(img, "zboot"));
+		ADD_FAILURE() << "accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(EOPNOTSUPP, e.code()) << e.what();
+	}
+}
+
+TEST(Manifest, NeitherUkiNorZbootHasNone)
+{
+	auto img = tiny_pe({{".text", std::vector<std::uint8_t>(64, 1)}});
+	try {
+		compute_manifest(PeImage::parse(img, "plain"));
+		ADD_FAILURE() << "accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOMSG, e.code()) << e.what();
+	}
+}
