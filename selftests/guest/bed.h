@@ -119,6 +119,15 @@ static inline const char *bed_errno_name(int e)
 	case ENOKEY: return "ENOKEY";
 	case EKEYREJECTED: return "EKEYREJECTED";
 	case EKEYEXPIRED: return "EKEYEXPIRED";
+	case ENOMSG: return "ENOMSG";
+	case ERANGE: return "ERANGE";
+	case ESRCH: return "ESRCH";
+	case ENOSPC: return "ENOSPC";
+	case ENOLINK: return "ENOLINK";
+	case ECANCELED: return "ECANCELED";
+	case EMEDIUMTYPE: return "EMEDIUMTYPE";
+	case EXDEV: return "EXDEV";
+	case EPROTO: return "EPROTO";
 	default: return "E?";
 	}
 }
