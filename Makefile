@@ -4,11 +4,13 @@ ARCHES ?= x86_64 arm64 riscv64
 TEST ?= kexec_baseline,kexec_roundtrip
 
 FUZZ_SECONDS ?= 60
+BENCH_N ?= 15
+BENCH_SIZES ?= 16 64 256
 PREFIX ?= /usr/local
 
 .PHONY: help deps kernel-tree kernel kernels initramfs vm-test check check-host \
 	demo pq-import pq-export pq-status checkpatch bisect-check clean distclean \
-	userspace fuzz install
+	userspace fuzz install bench
 
 help:
 	@echo "kexec-pe-bpf: boot signed PE kernels (UKI, EFI zboot) with kexec_file_load"
@@ -20,6 +22,10 @@ help:
 	@echo "                            'N passed, N failed, N skipped'"
 	@echo "  make check-host           host tests only (the bed's own, kexec-pe's ctest,"
 	@echo "                            the fuzz target over its seeds)"
+	@echo "  make bench                kexec_file_load: native vs kexec-pe vs unpacking in"
+	@echo "                            user space, one QEMU run (ARCH=$(ARCH), BENCH_N=$(BENCH_N)"
+	@echo "                            repetitions, BENCH_SIZES='$(BENCH_SIZES)' MiB initrds);"
+	@echo "                            results in bench/results/<arch>/bench.{json,md,png}"
 	@echo
 	@echo "  make userspace            kexec-pe and its tests for this machine,"
 	@echo "                            build/userspace-host/ (the guests' static builds:"
@@ -75,6 +81,10 @@ check-host:
 
 demo:
 	scripts/demo $(ARCH)
+
+bench: deps
+	BENCH_COMMAND="make bench ARCH=$(ARCH) BENCH_N=$(BENCH_N) BENCH_SIZES='$(BENCH_SIZES)'" \
+		scripts/bench -n $(BENCH_N) -s "$(BENCH_SIZES)" $(ARCH)
 
 userspace: deps
 	scripts/build-userspace --host
