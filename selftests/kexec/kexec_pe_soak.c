@@ -52,6 +52,18 @@ static bool status_idle(void)
 	       strstr(buf, "last_pinned: 1\n");
 }
 
+/* "key: value" of /proc/kexec_pe/status, or -1 */
+static long long status_value(const char *key)
+{
+	char buf[2048] = "\n", pat[64], *p;
+
+	if (bed_read_file(PROC "/status", buf + 1, sizeof(buf) - 1) < 0)
+		return -1;
+	snprintf(pat, sizeof(pat), "\n%s: ", key);
+	p = strstr(buf, pat);
+	return p ? atoll(p + strlen(pat)) : -1;
+}
+
 static int cycles(void)
 {
 	char v[16];
@@ -93,6 +105,10 @@ TEST(load_unload_cycles)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* where a cycle's time goes, from the kernel's account of the last one */
+	TH_LOG("last session: wait %lld us, parser %lld us, load %lld us",
+	       status_value("last_wait_us"), status_value("last_parser_us"),
+	       status_value("last_load_us"));
 	slab1 = meminfo_kb("SUnreclaim:");
 	avail1 = meminfo_kb("MemAvailable:");
 	keep_loader_stop(&k);
