@@ -93,6 +93,7 @@ struct {
 struct range {
 	__u64 off;
 	__u64 size;
+	bool seen;	/* even when empty: a second one is refused */
 };
 
 struct uki {
@@ -293,10 +294,11 @@ static long section_cb(__u64 i, void *data)
 		r = &w->u->ucode;
 	else
 		return 0;
-	if (r->size) {
+	if (r->seen) {
 		w->err = -ELIBBAD;	/* twice: which one counts? */
 		return 1;
 	}
+	r->seen = true;
 	r->off = off;
 	r->size = size;
 	return 0;
@@ -342,14 +344,20 @@ static long trim_cb(__u64 i, void *data)
 	return 0;
 }
 
-/* .cmdline without trailing NULs and white space; 0 for none */
-static __u64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct range *r)
+/*
+ * .cmdline without trailing NULs and white space; 0 for none, -E2BIG for
+ * one longer than this parser reads (refused, not ignored: the command
+ * line given would take its place)
+ */
+static __s64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct range *r)
 {
 	struct trim t = { .sc = sc };
 	__u32 size = r->size;
 	int n;
 
-	if (!size || size > TEXT_MAX)
+	if (size > TEXT_MAX)
+		return -E2BIG;
+	if (!size)
 		return 0;
 	n = read_image(ctx, r->off, sc->text, bounded(size, TEXT_BUF));
 	if (n <= 0 || n > TEXT_MAX)
@@ -389,7 +397,7 @@ static int add_files(struct kexec_pe_ctx *ctx)
 static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
 {
 	struct uki u = {};
-	__u64 len;
+	__s64 len;
 	int ret;
 
 	ret = find_sections(ctx, sc, n, &u);
@@ -418,6 +426,8 @@ static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
 
 	/* the command line: the UKI's (the kernel decides if a given one wins) */
 	len = cmdline_len(ctx, sc, &u.cmdline);
+	if (len < 0)
+		return len;
 	if (len)
 		return ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_CMDLINE, u.cmdline.off, len);
 	return 0;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "manifest.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <zlib.h>
 #ifdef KEXECPE_HAVE_ZSTD
@@ -17,8 +19,11 @@ namespace {
 
 constexpr std::size_t kHeader = sizeof(struct kexec_pe_manifest);
 constexpr std::size_t kPart = sizeof(struct kexec_pe_manifest_part);
-// bpf-progs/kexec_pe_parser.bpf.c: TEXT_MAX
+// bpf-progs/kexec_pe_parser.bpf.c: TEXT_MAX, and HDR_MAX (the bytes of
+// headers it reads: the section table must lie in them)
 constexpr std::size_t kCmdlineMax = 4096;
+constexpr std::size_t kHeadersRead = 4096;
+constexpr std::uint32_t kZimg = 0x676d697a, kLinuxPeMagic = 0x818223cd;
 
 void put32(std::vector<std::uint8_t> &v, std::uint32_t x)
 {
@@ -62,11 +67,26 @@ void initrd_part(std::vector<ManifestPart> &parts, const PeImage &pe, const Sect
 		parts.push_back({KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 4 - s->data.size() % 4, {}});
 }
 
-// The kernel of an EFI zboot image: its payload, decompressed
-ManifestPart zboot_part(const PeImage &z, std::string_view name)
+// An EFI zboot header at the start of @b, tested as the parser tests it:
+// "MZ", "zimg" at 4, LINUX_PE_MAGIC at 0x38; the codec is the 8 bytes at
+// 0x18 up to a NUL
+std::optional<ZbootHeader> zboot_at(std::span<const std::uint8_t> b)
 {
-	const ZbootHeader &h = *z.zboot();
-	auto bytes = z.bytes();
+	if (b.size() < 0x40 || b[0] != 'M' || b[1] != 'Z' || le32(b, 4, "zimg") != kZimg ||
+	    le32(b, 0x38, "magic") != kLinuxPeMagic)
+		return std::nullopt;
+	ZbootHeader h;
+	h.payload_offset = le32(b, 8, "payload offset");
+	h.payload_size = le32(b, 12, "payload size");
+	const char *c = reinterpret_cast<const char *>(b.data() + 0x18);
+	h.codec.assign(c, strnlen(c, 8));
+	return h;
+}
+
+// The kernel of an EFI zboot image at @bytes: its payload, decompressed
+ManifestPart zboot_part(std::span<const std::uint8_t> bytes, const ZbootHeader &h,
+			std::string_view name)
+{
 	bool gzip = h.codec == "gzip";
 
 	if (h.payload_size < 4 ||
@@ -198,24 +218,28 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 {
 	std::vector<ManifestPart> parts;
 
-	if (pe.zboot()) {
-		parts.push_back(zboot_part(pe, pe.name()));
+	if (auto z = zboot_at(pe.bytes())) {
+		parts.push_back(zboot_part(pe.bytes(), *z, pe.name()));
 		return parts;
+	}
+	// what the parser refuses, refused here: a manifest of it would pin
+	// what no parser run produces
+	if (pe.section_table_offset() + 40 * pe.sections().size() > kHeadersRead)
+		throw Error(ELIBBAD, pe.name(), "the section table ends past the first " +
+				    std::to_string(kHeadersRead) + " bytes, which the parser reads");
+	for (const char *n : {".linux", ".initrd", ".cmdline", ".ucode"}) {
+		unsigned count = 0;
+		for (const Section &s : pe.sections())
+			count += s.name == n;
+		if (count > 1)
+			throw Error(ELIBBAD, pe.name(), std::string("two ") + n + " sections");
 	}
 	const Section *linux = pe.find(".linux");
 	if (!linux || linux->data.empty())
 		throw Error(ENOMSG, pe.name(), "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
 			    "embed with --no-manifest if the parser is not the project's");
-	std::optional<PeImage> nested;
-	if (looks_like_pe(linux->data)) {
-		try {
-			nested.emplace(PeImage::parse(linux->data, pe.name() + ": .linux"));
-		} catch (const Error &) {
-			nested.reset();	// a kernel the parser passes on as it is
-		}
-	}
-	if (nested && nested->zboot())
-		parts.push_back(zboot_part(*nested, nested->name()));
+	if (auto z = zboot_at(linux->data))
+		parts.push_back(zboot_part(linux->data, *z, pe.name() + ": .linux"));
 	else
 		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));
 	initrd_part(parts, pe, pe.find(".ucode"));
@@ -223,11 +247,14 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 	if (const Section *c = pe.find(".cmdline"); c && !c->data.empty()) {
 		if (c->data.size() > kCmdlineMax)
 			throw Error(E2BIG, pe.name() + ": .cmdline",
-				    "over " + std::to_string(kCmdlineMax) + " bytes: the parser ignores it");
+				    "over " + std::to_string(kCmdlineMax) + " bytes, more than the parser reads");
 		std::size_t n = c->data.size();
 		while (n && (c->data[n - 1] == 0 || c->data[n - 1] == ' ' || c->data[n - 1] == '\t' ||
 			     c->data[n - 1] == '\r' || c->data[n - 1] == '\n'))
 			n--;
+		if (std::find(c->data.begin(), c->data.begin() + n, 0) != c->data.begin() + n)
+			throw Error(EBADMSG, pe.name() + ": .cmdline",
+				    "a NUL inside the command line: the kernel refuses it");
 		if (n)
 			parts.push_back(image_part(KEXEC_PE_DST_CMDLINE, pe, c->data.first(n)));
 	}

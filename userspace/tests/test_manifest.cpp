@@ -209,3 +209,24 @@ TEST(Manifest, NeitherUkiNorZbootHasNone)
 		EXPECT_EQ(ENOMSG, e.code()) << e.what();
 	}
 }
+
+TEST(Manifest, RefusesWhatTheParserRefuses)
+{
+	auto expect = [](const std::vector<TinySection> &secs, int err) {
+		auto img = tiny_pe(secs);
+		try {
+			compute_manifest(PeImage::parse(img, "uki"));
+			ADD_FAILURE() << "accepted";
+		} catch (const Error &e) {
+			EXPECT_EQ(err, e.code()) << e.what();
+		}
+	};
+	std::vector<std::uint8_t> linux(100, 1);
+	// an empty first .initrd and a real one: which counts?
+	expect({{".linux", linux}, {".initrd", {}}, {".initrd", bytes("x")}}, ELIBBAD);
+	expect({{".linux", linux}, {".linux", linux}}, ELIBBAD);
+	// the kernel refuses a command line with a NUL in it
+	expect({{".linux", linux}, {".cmdline", bytes(std::string_view("quiet\0x", 7))}}, EBADMSG);
+	// more than the parser reads
+	expect({{".linux", linux}, {".cmdline", std::vector<std::uint8_t>(5000, 'a')}}, E2BIG);
+}
