@@ -73,6 +73,8 @@ struct shared {
 	/* the memory sampler */
 	volatile int stop;
 	long min_avail_kb, max_slab_kb, max_vmalloc_kb, samples;
+	long max_user_kb;	/* the cgroup's anon + file (tmpfs included) */
+	char cg_stat[128];
 };
 
 static struct shared *sh;
@@ -477,7 +479,8 @@ static const char *const traced[] = {
 	"__riscv_sys_kexec_file_load", "kernel_read_file_from_fd",
 	"kexec_kernel_verify_pe_sig", "kexec_pe_load", "kexec_pe_handshake",
 	"bpf_kexec_carrier", "bpf_kexec_decompress",
-	"bpf_kexec_supplement_initrd", "bzImage64_load", "image_load",
+	"bpf_kexec_supplement_initrd", "kexec_pe_manifest_check",
+	"bzImage64_load", "image_load",
 	"elf_kexec_load", "machine_kexec_prepare", "crypto_shash_update",
 	"kimage_load_segment", "kimage_file_post_load_cleanup",
 };
@@ -634,9 +637,24 @@ static void meminfo(long *avail, long *slab, long *vmalloc)
 		*vmalloc = strtol(p + 12, NULL, 10);
 }
 
-static pid_t sampler_start(void)
+/* user-space memory of the cgroup: anon + file (tmpfs included), KiB */
+static long cg_user_kb(const char *stat)
 {
-	long a, s, v;
+	char buf[4096], *p;
+	long anon = 0, file = 0;
+
+	if (!stat[0] || bed_read_file(stat, buf, sizeof(buf)) < 0)
+		return -1;
+	if (!strncmp(buf, "anon ", 5))
+		anon = strtoll(buf + 5, NULL, 10);
+	if ((p = strstr(buf, "\nfile ")))
+		file = strtoll(p + 6, NULL, 10);
+	return (anon + file) / 1024;
+}
+
+static pid_t sampler_start(const char *cg)
+{
+	long a, s, v, u;
 	pid_t pid;
 
 	meminfo(&a, &s, &v);
@@ -645,6 +663,10 @@ static pid_t sampler_start(void)
 	sh->max_vmalloc_kb = v;
 	sh->samples = 0;
 	sh->stop = 0;
+	sh->max_user_kb = cg ? 0 : -1;
+	sh->cg_stat[0] = '\0';
+	if (cg)
+		snprintf(sh->cg_stat, sizeof(sh->cg_stat), "%s/%s/memory.stat", CG_ROOT, cg);
 	pid = fork();
 	if (pid)
 		return pid;
@@ -658,6 +680,9 @@ static pid_t sampler_start(void)
 			sh->max_slab_kb = s;
 		if (v > sh->max_vmalloc_kb)
 			sh->max_vmalloc_kb = v;
+		u = cg_user_kb(sh->cg_stat);
+		if (u > sh->max_user_kb)
+			sh->max_user_kb = u;
 		sh->samples++;
 		nanosleep(&d, NULL);
 	}
@@ -954,7 +979,7 @@ int main(void)
 					mkdir(cgpath, 0755);
 				sync();
 				meminfo(&a0, &s0, &v0);
-				smp = sampler_start();
+				smp = sampler_start(cg ? cgname : NULL);
 				ret = run_path(c, p, cg ? cgname : NULL, &us, out, sizeof(out));
 				sampler_stop(smp);
 				if (!ret && !loaded())
@@ -966,8 +991,9 @@ int main(void)
 					printf("# memory %s %s: %s\n# %s\n", c->name, path_name[p],
 					       strerror(-ret), out);
 				} else {
-					printf("bench: mem case=%s path=%s round=%d memcg_peak_kb=%ld avail_drop_kb=%ld slab_rise_kb=%ld vmalloc_rise_kb=%ld samples=%ld us=%.0f\n",
+					printf("bench: mem case=%s path=%s round=%d memcg_peak_kb=%ld memcg_user_kb=%ld avail_drop_kb=%ld slab_rise_kb=%ld vmalloc_rise_kb=%ld samples=%ld us=%.0f\n",
 					       c->name, path_name[p], r, cg ? cg_peak(cgname) : -1,
+					       sh->max_user_kb,
 					       a0 - sh->min_avail_kb, sh->max_slab_kb - s0,
 					       sh->max_vmalloc_kb - v0, sh->samples, us);
 				}
