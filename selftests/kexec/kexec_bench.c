@@ -1042,10 +1042,12 @@ int main(void)
 
 	for (i = 0; i < nr_cases; i++)
 		for (p = 0; p < NR_PATHS; p++) {
-			if (cases[i].skip[p])
-				ksft_test_result_skip("%s %s: %s\n", cases[i].name, path_name[p],
-						      cases[i].skip[p]);
-			else
+			if (cases[i].skip[p]) {
+				char name[64];
+
+				snprintf(name, sizeof(name), "%.31s %s", cases[i].name, path_name[p]);
+				ksft_test_result_code(KSFT_SKIP, name, "%s", cases[i].skip[p]);
+			} else
 				ksft_test_result(!cases[i].fails[p],
 						 "%s %s loaded and unloaded %ld+%ld+%ld times\n",
 						 cases[i].name, path_name[p], n, mem_rounds,
