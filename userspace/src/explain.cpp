@@ -146,14 +146,25 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			return {std::string("not permitted: no kexec loads left (/proc/sys/kernel/") +
 				(crash ? "kexec_load_limit_panic" : "kexec_load_limit_reboot") + " is 0)",
 				"the limit only goes down until reboot"};
+		// an image without a manifest: refused for that after its
+		// signature verified, or for its signature (the same EPERM
+		// under lockdown); only require_manifest without enforcement
+		// says which
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
-		    (!c.perm.lockdown.empty() || c.perm.sig_enforced || c.require_manifest))
-			return {std::string("refused: the image has no .kexecmf manifest, which ") +
-				(!c.perm.lockdown.empty() ? "lockdown (" + c.perm.lockdown + ") requires"
-				 : c.perm.sig_enforced ? "enforced signatures require"
-				 : "/proc/kexec_pe/require_manifest requires") +
-				": what its parser produces would not be pinned by its signature",
+		    c.perm.lockdown.empty() && !c.perm.sig_enforced && c.require_manifest)
+			return {"refused: the image has no .kexecmf manifest, which "
+				"/proc/kexec_pe/require_manifest requires: what its parser produces "
+				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
+		if (has_parser && c.has_manifest == false && c.image_signed != false &&
+		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
+			return {std::string("refused by ") +
+				(c.perm.lockdown.empty() ? "enforced signatures"
+							 : "lockdown (" + c.perm.lockdown + ")") +
+				": the image's signature did not verify, or it has no .kexecmf manifest, "
+				"which enforced signatures require",
+				"dmesg says which; enroll the signing certificate or get an intact copy, or "
+				"rebuild the image with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (!c.perm.lockdown.empty() && c.image_signed == false)
 			return {"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
 		if (!c.perm.lockdown.empty())
