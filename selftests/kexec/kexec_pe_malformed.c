@@ -77,18 +77,6 @@ static bool idle(void)
 	       strstr(buf, "state: idle\n");
 }
 
-/* "key: value" of /proc/kexec_pe/status, or -1 */
-static long long status_value(const char *key)
-{
-	char buf[2048] = "\n", pat[64], *p;
-
-	if (bed_read_file("/proc/kexec_pe/status", buf + 1, sizeof(buf) - 1) < 0)
-		return -1;
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	p = strstr(buf, pat);
-	return p ? atoll(p + strlen(pat)) : -1;
-}
-
 int main(void)
 {
 	int n = read_table(), i, fd, err, failed = 0;
@@ -118,7 +106,7 @@ int main(void)
 			failed++;
 			continue;
 		}
-		sessions = status_value("sessions");
+		sessions = keep_status_value("sessions");
 		err = bed_kexec_file_load(fd, -1, "console=ttyS0", KEXEC_FILE_NO_INITRAMFS) ? errno : 0;
 		close(fd);
 		/*
@@ -127,8 +115,8 @@ int main(void)
 		 * (parser, manifest, limits), or from the architecture's
 		 * loader after it: the mutation left the image intact
 		 */
-		where = status_value("sessions") == sessions ? "before the parser" :
-			(err == ENOEXEC || err == EINVAL) && status_value("last_result") == -err ?
+		where = keep_status_value("sessions") == sessions ? "before the parser" :
+			(err == ENOEXEC || err == EINVAL) && keep_status_value("last_result") == -err ?
 			"by the architecture's loader" : "in the session";
 		if (!err) {
 			why = "loaded";

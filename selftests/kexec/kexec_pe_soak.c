@@ -25,10 +25,18 @@
 #define PROC		"/proc/kexec_pe"
 #define WARMUP		20
 
-/* kB of "key:" in /proc/meminfo, caches dropped first; -1 if absent */
-static long meminfo_kb(const char *key)
+/* kB of "key:" in @meminfo, or -1 */
+static long meminfo_field(const char *meminfo, const char *key)
 {
-	char buf[8192], *p;
+	const char *p = strstr(meminfo, key);
+
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+/* Unreclaimable slab and MemAvailable, in kB, caches dropped first */
+static void meminfo_sample(long *slab, long *avail)
+{
+	char buf[8192];
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 
 	if (fd >= 0) {
@@ -38,9 +46,9 @@ static long meminfo_kb(const char *key)
 		close(fd);
 	}
 	if (bed_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, key);
-	return p ? atol(p + strlen(key)) : -1;
+		buf[0] = '\0';
+	*slab = meminfo_field(buf, "SUnreclaim:");
+	*avail = meminfo_field(buf, "MemAvailable:");
 }
 
 static bool status_idle(void)
@@ -50,18 +58,6 @@ static bool status_idle(void)
 	return bed_read_file(PROC "/status", buf, sizeof(buf)) > 0 &&
 	       strstr(buf, "state: idle\n") && strstr(buf, "last_result: 0\n") &&
 	       strstr(buf, "last_pinned: 1\n");
-}
-
-/* "key: value" of /proc/kexec_pe/status, or -1 */
-static long long status_value(const char *key)
-{
-	char buf[2048] = "\n", pat[64], *p;
-
-	if (bed_read_file(PROC "/status", buf + 1, sizeof(buf) - 1) < 0)
-		return -1;
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	p = strstr(buf, pat);
-	return p ? atoll(p + strlen(pat)) : -1;
 }
 
 static int cycles(void)
@@ -88,8 +84,7 @@ TEST(load_unload_cycles)
 
 	for (i = 0; i < n && failed <= 5; i++) {
 		if (i == WARMUP) {
-			slab0 = meminfo_kb("SUnreclaim:");
-			avail0 = meminfo_kb("MemAvailable:");
+			meminfo_sample(&slab0, &avail0);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 		}
 		if (bed_kexec_file_load(kfd, -1, "console=ttyS0", KEXEC_FILE_NO_INITRAMFS)) {
@@ -107,10 +102,9 @@ TEST(load_unload_cycles)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* where a cycle's time goes, from the kernel's account of the last one */
 	TH_LOG("last session: wait %lld us, parser %lld us, load %lld us",
-	       status_value("last_wait_us"), status_value("last_parser_us"),
-	       status_value("last_load_us"));
-	slab1 = meminfo_kb("SUnreclaim:");
-	avail1 = meminfo_kb("MemAvailable:");
+	       keep_status_value("last_wait_us"), keep_status_value("last_parser_us"),
+	       keep_status_value("last_load_us"));
+	meminfo_sample(&slab1, &avail1);
 	keep_loader_stop(&k);
 	close(kfd);
 
