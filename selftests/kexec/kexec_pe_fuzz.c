@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-VM fuzz loop: thousands of mutated images through the project's
+ * real parser (bpf-progs/, attached to kexec_pe_parser_hook) and the real
+ * kfuncs and manifest check, without kexec_file_load(), through the test
+ * module kernel/kexec_pe_fuzz (kexec_pe_test_run(), CONFIG_KEXEC_PE_TEST_RUN).
+ *
+ * Seeds: the unmutated controls of scripts/mk-malformed (a UKI, a zboot
+ * image for each codec, a zboot image inside a UKI), each with a manifest.
+ * Each unmutated seed must parse, pinned. Each iteration then takes a
+ * seed, applies 1 to 3 mutations (bit flips in the headers and in section
+ * data, section table fields set to boundary values, truncation, section
+ * headers copied over others, zboot header fields that lie, byte runs
+ * overwritten) and runs the parser on it. Every result must be a success
+ * or one of the errnos the malformed images are documented to give
+ * (/boot/malformed/expected.tsv); the kernel must print no oops, warning,
+ * KASAN or lockdep report and kmemleak must find nothing (the host's judge
+ * reads the console, init scans kmemleak). bed.fuzz_iters= (default 5000)
+ * and bed.fuzz_seed= (default 1) make a run reproducible.
+ */
+#include <sys/syscall.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+
+#include "../guest/bed.h"
+#include "kselftest_harness.h"
+
+#define MODULE_KO	"/lib/modules/kexec_pe_fuzz.ko"
+#define RUN		"/sys/kernel/debug/kexec_pe_fuzz/run"
+#define SEED_DIR	"/boot/malformed"
+#define ERRNO_MAX	134
+
+static const char *const seed_names[] = {
+	"uki-control.efi", "zboot-gzip-control.efi", "zboot-zstd-control.efi",
+	"zboot-lz4-control.efi", "zboot-lzma-control.efi", "zboot-lzo-control.efi",
+	"zboot-xzkern-control.efi", "zboot-uki-control.efi",
+};
+#define NR_SEEDS	(sizeof(seed_names) / sizeof(seed_names[0]))
+
+struct seed {
+	uint8_t *orig;
+	size_t len;
+};
+
+struct result {
+	int ret;
+	unsigned long long kernel, initrd, cmdline;
+	unsigned int calls;
+	int pinned;
+};
+
+static uint64_t rng = 1;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* The section table of @buf: its offset and entry count, or -1 */
+static long section_table(const uint8_t *buf, size_t len, unsigned int *nsec)
+{
+	uint32_t pe;
+	size_t table;
+
+	if (len < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
+		return -1;
+	pe = get32(buf + 0x3c);
+	if ((size_t)pe + 24 > len || get32(buf + pe) != 0x00004550)
+		return -1;
+	*nsec = buf[pe + 6] | buf[pe + 7] << 8;
+	table = pe + 24 + (buf[pe + 20] | buf[pe + 21] << 8);
+	if (table + *nsec * 40ul > len)
+		return -1;
+	return table;
+}
+
+/* [*off, *off + *size) of section @name of @buf, 0; or -1 */
+static int find_section(const uint8_t *buf, size_t len, const char *name,
+			uint32_t *off, uint32_t *size)
+{
+	unsigned int n, i;
+	long t = section_table(buf, len, &n);
+
+	for (i = 0; t >= 0 && i < n; i++) {
+		const uint8_t *h = buf + t + i * 40;
+
+		if (!strncmp((const char *)h, name, 8)) {
+			*off = get32(h + 20);
+			*size = get32(h + 8) && get32(h + 8) < get32(h + 16) ?
+				get32(h + 8) : get32(h + 16);
+			return *off + (size_t)*size <= len ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+static uint32_t boundary(uint32_t orig, size_t len)
+{
+	switch (rnd() % 10) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return 0xffffffff;
+	case 3: return 0x7fffffff;
+	case 4: return len;
+	case 5: return len - 1;
+	case 6: return len + 1;
+	case 7: return orig + 1;
+	case 8: return orig - 1;
+	default: return rnd();
+	}
+}
+
+/*
+ * Apply one mutation to @buf (of *@len bytes, @cap allocated); describe it
+ * in @what
+ */
+static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
+{
+	unsigned int nsec = 0, i, j;
+	long table = section_table(buf, *len, &nsec);
+	uint32_t off, size, v;
+	size_t at;
+
+	switch (rnd() % 8) {
+	case 0:		/* a bit of the headers */
+		at = rnd() % (*len < 1024 ? *len : 1024);
+		buf[at] ^= 1 << (rnd() % 8);
+		snprintf(what, wsize, "bit flip at %#zx", at);
+		return;
+	case 1:		/* a section table field */
+		if (table < 0 || !nsec)
+			break;
+		i = rnd() % nsec;
+		j = 8 + 4 * (rnd() % 4);	/* VirtualSize, VA, SizeOfRawData, PointerToRawData */
+		v = boundary(get32(buf + table + i * 40 + j), *len);
+		put32(buf + table + i * 40 + j, v);
+		snprintf(what, wsize, "section %u field +%u = %#x", i, j, v);
+		return;
+	case 2:		/* a cut */
+		if (table >= 0 && nsec && rnd() % 2) {
+			i = rnd() % nsec;
+			at = get32(buf + table + i * 40 + 20) + rnd() % 3 - 1;
+		} else {
+			at = rnd() % *len;
+		}
+		if (at < *len) {
+			*len = at;
+			snprintf(what, wsize, "cut at %#zx", at);
+			return;
+		}
+		break;
+	case 3:		/* bits of a section's data */
+		if (table < 0 || !nsec)
+			break;
+		i = rnd() % nsec;
+		off = get32(buf + table + i * 40 + 20);
+		size = get32(buf + table + i * 40 + 16);
+		if (!size || off + (size_t)size > *len)
+			break;
+		for (j = 0; j < 1 + rnd() % 4; j++) {
+			at = off + rnd() % (size < 4096 ? size : 4096);
+			buf[at] ^= 1 << (rnd() % 8);
+		}
+		snprintf(what, wsize, "bits of section %u's data", i);
+		return;
+	case 4:		/* a zboot header field (payload offset, size, ...) */
+		if (*len < 0x40 || memcmp(buf + 4, "zimg", 4))
+			break;
+		at = 8 + 4 * (rnd() % 4);
+		v = boundary(get32(buf + at), *len);
+		put32(buf + at, v);
+		snprintf(what, wsize, "zboot header +%#zx = %#x", at, v);
+		return;
+	case 5:		/* a section header over another: names twice */
+		if (table < 0 || nsec < 2)
+			break;
+		i = rnd() % nsec;
+		j = rnd() % nsec;
+		memcpy(buf + table + j * 40, buf + table + i * 40, 40);
+		snprintf(what, wsize, "section header %u copied over %u", i, j);
+		return;
+	case 6:		/* the section count */
+		if (table < 0)
+			break;
+		v = get32(buf + 0x3c) + 6;
+		if (v + 2 > *len)
+			break;
+		i = buf[v] + (rnd() % 5) - 2;
+		buf[v] = i;
+		buf[v + 1] = rnd() % 8 ? 0 : rnd();
+		snprintf(what, wsize, "section count %u", buf[v] | buf[v + 1] << 8);
+		return;
+	default:	/* a run of bytes anywhere */
+		at = rnd() % *len;
+		for (j = 0; j < 8 && at + j < *len; j++)
+			buf[at + j] = rnd();
+		snprintf(what, wsize, "bytes at %#zx", at);
+		return;
+	}
+	at = rnd() % *len;
+	buf[at] ^= 0xff;
+	snprintf(what, wsize, "byte at %#zx inverted", at);
+}
+
+static int run(int fd, const uint8_t *buf, size_t len, struct result *r)
+{
+	char line[128];
+	ssize_t n;
+
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len)
+		return -errno;
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	line[n] = '\0';
+	if (sscanf(line, "%d %llu %llu %llu %u %d", &r->ret, &r->kernel, &r->initrd,
+		   &r->cmdline, &r->calls, &r->pinned) != 6)
+		return -EPROTO;
+	return 0;
+}
+
+/* The errnos expected.tsv allows for any malformed image */
+static void allowed_errnos(bool allowed[ERRNO_MAX])
+{
+	static char tsv[1 << 16];
+	char *line, *save = NULL;
+	int e;
+
+	if (bed_read_file(SEED_DIR "/expected.tsv", tsv, sizeof(tsv)) < 0)
+		return;
+	for (line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f = strchr(line, '\t'), *list, *tok, *s2 = NULL;
+
+		f = f ? strchr(f + 1, '\t') : NULL;
+		if (!f)
+			continue;
+		list = f + 1;
+		f = strchr(list, '\t');
+		if (f)
+			*f = '\0';
+		for (tok = strtok_r(list, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
+			for (e = 1; e < ERRNO_MAX; e++)
+				if (!strcmp(tok, bed_errno_name(e)))
+					allowed[e] = true;
+	}
+}
+
+/* Load and attach the parser in the .bpf section of @seed */
+static struct bpf_link *attach_parser(const struct seed *seed, struct bpf_object **obj)
+{
+	uint32_t off, size;
+	struct bpf_program *prog;
+
+	if (find_section(seed->orig, seed->len, ".bpf", &off, &size))
+		return NULL;
+	*obj = bpf_object__open_mem(seed->orig + off, size, NULL);
+	if (!*obj || bpf_object__load(*obj))
+		return NULL;
+	prog = bpf_object__next_program(*obj, NULL);
+	return prog ? bpf_program__attach(prog) : NULL;
+}
+
+static long param(const char *key, long def)
+{
+	char v[32];
+
+	return bed_param(key, v, sizeof(v)) ? atol(v) : def;
+}
+
+TEST(mutated_images)
+{
+	static int count[ERRNO_MAX];
+	bool allowed[ERRNO_MAX] = { false };
+	long iters = param("bed.fuzz_iters", 5000), it;
+	struct seed seeds[NR_SEEDS] = {};
+	int fd, mfd, ok = 0, pinned = 0, bad = 0;
+	struct bpf_object *obj = NULL;
+	struct timespec t0, t1;
+	struct bpf_link *link;
+	char path[256], what[3][96], errs[1024];
+	struct result r;
+	uint8_t *buf;
+	size_t i, len, pos;
+	unsigned int k, nm;
+	double secs;
+
+	rng = param("bed.fuzz_seed", 1) * 0x9e3779b97f4a7c15ull | 1;
+	mfd = open(MODULE_KO, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", MODULE_KO);
+	ASSERT_TRUE(!syscall(__NR_finit_module, mfd, "", 0) || errno == EEXIST)
+		TH_LOG("finit_module %s: %s", MODULE_KO, strerror(errno));
+	close(mfd);
+	fd = open(RUN, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", RUN, strerror(errno));
+
+	for (i = 0; i < NR_SEEDS; i++) {
+		int sfd;
+		struct stat st;
+
+		snprintf(path, sizeof(path), SEED_DIR "/%s", seed_names[i]);
+		sfd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, sfd) TH_LOG("%s: %s", path, strerror(errno));
+		ASSERT_EQ(0, fstat(sfd, &st));
+		seeds[i].len = st.st_size;
+		seeds[i].orig = malloc(st.st_size);
+		ASSERT_NE(NULL, seeds[i].orig);
+		ASSERT_EQ(st.st_size, read(sfd, seeds[i].orig, st.st_size));
+		close(sfd);
+	}
+	allowed_errnos(allowed);
+	ASSERT_TRUE(allowed[ELIBBAD]) TH_LOG("no errnos in " SEED_DIR "/expected.tsv");
+
+	/* one parser for all seeds: scripts/mk-malformed embeds the same one */
+	link = attach_parser(&seeds[0], &obj);
+	ASSERT_NE(NULL, link) TH_LOG("attach the parser of %s: %s", seed_names[0],
+				     strerror(errno));
+
+	/* every unmutated seed parses, and its results are what it pins */
+	for (i = 0; i < NR_SEEDS; i++) {
+		ASSERT_EQ(0, run(fd, seeds[i].orig, seeds[i].len, &r));
+		EXPECT_EQ(0, r.ret) TH_LOG("%s: %s", seed_names[i], strerror(-r.ret));
+		EXPECT_EQ(1, r.pinned) TH_LOG("%s", seed_names[i]);
+		EXPECT_LT(0, r.kernel) TH_LOG("%s", seed_names[i]);
+	}
+
+	buf = malloc(1 << 20);
+	ASSERT_NE(NULL, buf);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (it = 0; it < iters; it++) {
+		const struct seed *s = &seeds[it % NR_SEEDS];
+
+		len = s->len;
+		ASSERT_GE(1 << 20, len);
+		memcpy(buf, s->orig, len);
+		nm = 1 + rnd() % 3;
+		for (k = 0; k < nm && len; k++)
+			mutate(buf, &len, what[k], sizeof(what[k]));
+		ASSERT_EQ(0, run(fd, buf, len, &r));
+		if (!r.ret) {
+			ok++;
+			pinned += r.pinned;
+			continue;
+		}
+		if (r.ret > -ERRNO_MAX && r.ret < 0)
+			count[-r.ret]++;
+		if (r.ret <= -ERRNO_MAX || r.ret >= 0 || !allowed[-r.ret]) {
+			bad++;
+			TH_LOG("iteration %ld, %s: %d (%s) after %s%s%s%s%s", it, seed_names[it % NR_SEEDS],
+			       r.ret, r.ret < 0 && r.ret > -ERRNO_MAX ? bed_errno_name(-r.ret) : "?",
+			       what[0], nm > 1 ? ", " : "", nm > 1 ? what[1] : "",
+			       nm > 2 ? ", " : "", nm > 2 ? what[2] : "");
+			if (bad > 10)
+				break;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	close(fd);
+
+	pos = 0;
+	errs[0] = '\0';
+	for (k = 1; k < ERRNO_MAX; k++)
+		if (count[k] && pos < sizeof(errs))
+			pos += snprintf(errs + pos, sizeof(errs) - pos, " %s %d",
+					bed_errno_name(k), count[k]);
+	TH_LOG("%ld mutated images in %.1f s (%.0f/s): %d parsed (%d pinned), refused:%s",
+	       it, secs, it / secs, ok, pinned, errs);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(iters, it);
+	for (i = 0; i < NR_SEEDS; i++)
+		free(seeds[i].orig);
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
