@@ -36,6 +36,9 @@ KERNEL_BAD = re.compile(
     r"possible recursive locking|circular locking dependency|"
     r"unreferenced object|BUG kmalloc")
 PRINTK_TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+# KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"
+SUBTEST = re.compile(r"^    # Subtest: (\S+)")
+SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # (SKIP)\b ?(.*))?$")
 
 
 class Run:
@@ -119,10 +122,26 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 continue
         if HEADER.match(line):
             close_doc()
-            doc = {"plan": None, "seen": 0, "numbers": set(), "program": program}
+            # KTAP before init runs is the kernel's: KUnit's suites at boot
+            doc = {"plan": None, "seen": 0, "numbers": set(),
+                   "program": program if host or stages else "kunit",
+                   "subtest": None, "cases": 0, "case_failed": False}
             continue
         if doc is None:
             continue
+        if doc["program"] == "kunit":
+            m = SUBTEST.match(line)
+            if m:
+                doc["subtest"], doc["cases"], doc["case_failed"] = m.group(1), 0, False
+                continue
+            m = SUBRESULT.match(line)
+            if m and doc["subtest"]:
+                status = classify(m.group(1) == "ok", m.group(4) or "")
+                doc["cases"] += 1
+                doc["case_failed"] |= status == "fail"
+                run.results.append((status, f"kunit: {doc['subtest']}: {m.group(3).strip()}",
+                                    m.group(4) or "", (m.group(5) or "").strip()))
+                continue
         m = PLAN.match(line)
         if m and doc["plan"] is None:
             doc["plan"] = int(m.group(1))
@@ -141,6 +160,11 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
             if doc["program"] and not host:
                 label = f"{doc['program']}: {label}"
             status = classify(ok, directive)
+            # a KUnit suite's own line: its cases counted already, unless
+            # it failed without a failed case (its init, say)
+            if doc["program"] == "kunit" and doc["cases"] and (ok or doc["case_failed"]):
+                doc["subtest"] = None
+                continue
             if status == "xpass":
                 reason = "expected to fail but passed: update the test"
             run.results.append((status, label, directive, reason.strip()))

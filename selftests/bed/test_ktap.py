@@ -46,6 +46,39 @@ class Judge(unittest.TestCase):
         self.assertEqual(r.counts()["failed"], 1)
         self.assertIn("update the test", r.results[1][3])
 
+    KUNIT = """\
+[    1.1] KTAP version 1
+[    1.1] 1..2
+[    1.1]     KTAP version 1
+[    1.1]     # Subtest: kexec_pe_coff
+[    1.1]     1..2
+[    1.1]     ok 1 kpe_coff_parses_and_finds
+[    1.1]     ok 2 kpe_coff_every_truncation
+[    1.1] # kexec_pe_coff: pass:2 fail:0 skip:0 total:2
+[    1.1] ok 1 kexec_pe_coff
+[    1.1]     KTAP version 1
+[    1.1]     # Subtest: kexec_pe_cpio
+[    1.1]     1..1
+[    1.1]     ok 1 kpe_cpio_entry
+[    1.1] ok 2 kexec_pe_cpio
+""".splitlines()
+
+    def test_kunit_cases_at_boot_are_results(self):
+        r = judge(self.KUNIT + GOOD)
+        self.assertEqual(r.problems, [])
+        self.assertEqual(r.counts()["passed"], 3 + 3)
+        self.assertIn("kunit: kexec_pe_coff: kpe_coff_every_truncation", [x[1] for x in r.results])
+
+    def test_kunit_failures_fail(self):
+        lines = [l.replace("    ok 1 kpe_cpio", "    not ok 1 kpe_cpio").replace("ok 2 kexec_pe_cpio", "not ok 2 kexec_pe_cpio")
+                 for l in self.KUNIT]
+        self.assertEqual(judge(lines + GOOD).counts()["failed"], 1)
+        # a suite that fails without a failed case (its init) fails too
+        lines = [l.replace("ok 2 kexec_pe_cpio", "not ok 2 kexec_pe_cpio") for l in self.KUNIT]
+        self.assertEqual(judge(lines + GOOD).counts()["failed"], 1)
+        # and a suite cut short
+        self.assertGreater(judge(self.KUNIT[:-2] + GOOD).counts()["failed"], 0)
+
     def test_skip_is_counted(self):
         lines = [l.replace("# XFAIL refused", "# SKIP no image") for l in GOOD]
         self.assertEqual(judge(lines).counts()["skipped"], 1)
