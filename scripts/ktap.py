@@ -91,6 +91,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
         if KERNEL_BAD.search(line):
             run.problems.append("kernel: " + PRINTK_TS.sub("", line).strip())
             continue
+        from_kernel = bool(PRINTK_TS.match(line))
         line = PRINTK_TS.sub("", line)
         if not host:
             m = STAGE.match(line)
@@ -122,9 +123,9 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 continue
         if HEADER.match(line):
             close_doc()
-            # KTAP before init runs is the kernel's: KUnit's suites at boot
+            # KTAP the kernel prints (with a printk time): KUnit's suites
             doc = {"plan": None, "seen": 0, "numbers": set(),
-                   "program": program if host or stages else "kunit",
+                   "program": "kunit" if from_kernel and not host else program,
                    "subtest": None, "cases": 0, "case_failed": False}
             continue
         if doc is None:
