@@ -34,6 +34,8 @@ KERNEL_BAD = re.compile(
     r"\bWARNING: CPU|Unable to handle kernel|general protection fault|"
     r"kernel BUG at|Internal error:|stack-protector|KASAN|UBSAN|"
     r"possible recursive locking|circular locking dependency|"
+    r"\]\s+WARNING: |inconsistent lock state|suspicious RCU usage|"
+    r"INFO: possible .*locking|INFO: task .* blocked for more than|"
     r"unreferenced object|BUG kmalloc")
 PRINTK_TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"

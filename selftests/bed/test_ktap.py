@@ -92,7 +92,11 @@ class Judge(unittest.TestCase):
     def test_oops_and_warning_fail(self):
         for bad in ("[ 1.0] Unable to handle kernel paging request at 0000",
                     "[ 1.0] WARNING: CPU: 0 PID: 1 at kernel/kexec_file.c:10 f+0x1/0x2",
-                    "[ 1.0] BUG: KASAN: slab-out-of-bounds in f+0x1"):
+                    "[ 1.0] BUG: KASAN: slab-out-of-bounds in f+0x1",
+                    "[ 1.0] WARNING: suspicious RCU usage",
+                    "[ 1.0] WARNING: possible circular locking dependency detected",
+                    "[ 1.0] BUG: sleeping function called from invalid context at mm/slub.c:1",
+                    "[ 1.0] unreferenced object 0xffff888003a1b000 (size 64):"):
             self.assertGreater(judge(GOOD + [bad]).counts()["failed"], 0, bad)
 
     def test_silent_second_kernel_fails(self):

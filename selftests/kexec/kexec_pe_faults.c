@@ -301,9 +301,16 @@ static void report(struct __test_metadata *_metadata, const char *image,
 	int e;
 
 	for (e = 0; e < 134; e++)
-		if (sw->errs[e] && len < sizeof(errs))
-			len += snprintf(errs + len, sizeof(errs) - len, " %s %d",
-					e ? bed_errno_name(e) : "other", sw->errs[e]);
+		if (sw->errs[e] && len < sizeof(errs)) {
+			const char *name = e ? bed_errno_name(e) : "other";
+
+			if (!strcmp(name, "E?"))
+				len += snprintf(errs + len, sizeof(errs) - len, " errno %d: %d",
+						e, sw->errs[e]);
+			else
+				len += snprintf(errs + len, sizeof(errs) - len, " %s %d",
+						name, sw->errs[e]);
+		}
 	TH_LOG("%s: %d fault points hit: %d refused (%s ), %d loaded anyway",
 	       image, sw->points, sw->refused, errs, sw->coped);
 }
