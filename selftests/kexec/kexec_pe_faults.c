@@ -18,14 +18,22 @@
  * rest of kexec_file_load(). N goes up from 1 until a load completes
  * without reaching the Nth: then every fault point of that load was hit.
  *
- * Each image gets one loader (../guest/keep_loader.h) that keeps its
- * parser attached, in another thread: its allocations do not count, and a
- * fault point costs one session, not one verifier run.
+ * Two targets. load_uki: the signed UKI through kexec_file_load(), with
+ * one loader (../guest/keep_loader.h) that keeps its parser attached in
+ * another thread, so that its allocations do not count and a fault point
+ * costs one session, not one verifier run; this covers the signature
+ * check, the session, the manifest, the composition and the
+ * architecture's loader. parser_on_zboot: small zboot images (gzip, zstd,
+ * inside a UKI) through the test module kernel/kexec_pe_fuzz, which runs
+ * the attached parser, the kfuncs and the manifest check without
+ * kexec_file_load(): the decompressors and the SHA-256 of what they
+ * produce, at the cost of the parser alone.
  *
  * Needs a kernel with CONFIG_FAULT_INJECTION_STACKTRACE_FILTER, FAILSLAB
  * and FAIL_PAGE_ALLOC (kernel/configs/debug.config); skips elsewhere.
  */
 #include "../guest/keep_loader.h"
+#include "../guest/fuzz_module.h"
 #include "kselftest_harness.h"
 
 #define PROC		"/proc/kexec_pe"
@@ -183,14 +191,6 @@ static long fail_nth_left(int fd)
 	return atol(buf);
 }
 
-static bool status_idle(void)
-{
-	char buf[2048];
-
-	return bed_read_file(PROC "/status", buf, sizeof(buf)) > 0 &&
-	       strstr(buf, "state: idle\n") && strstr(buf, "loaders: 1\n");
-}
-
 struct sweep {
 	int points;		/* fault points hit: failures injected */
 	int refused;		/* ... that failed the load */
@@ -200,53 +200,83 @@ struct sweep {
 	char why[512];
 };
 
-/*
- * Load @image once per fault point, failing the Nth; between points the
- * session must be idle, and every 50 points and at the end a load without
- * a fault must succeed.
- */
-static int sweep(const char *image, const char *cmdline, struct sweep *sw)
+/* One way to run a parser on an image: 0 or an errno */
+struct target {
+	int (*attempt)(struct target *t);
+	void (*undo)(struct target *t);		/* after a success */
+	int kfd;				/* kexec_file_load(): the image */
+	int run_fd;				/* the module: its file, the image */
+	const uint8_t *img;
+	size_t len;
+	bool loader;				/* a kept loader is registered */
+	const int *errnos;			/* what an injected failure may give, 0-ended */
+};
+
+static int load_attempt(struct target *t)
 {
-	int kfd = open(image, O_RDONLY | O_CLOEXEC), nfd, ret = 0;
-	struct keep_loader k;
+	return bed_kexec_file_load(t->kfd, -1, "console=ttyS0", KEXEC_FILE_NO_INITRAMFS) ?
+	       errno : 0;
+}
+
+static void load_undo(struct target *t)
+{
+	bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
+}
+
+static int module_attempt(struct target *t)
+{
+	struct fuzz_result r;
+	int ret = fuzz_run(t->run_fd, t->img, t->len, &r);
+
+	return ret ? -ret : -r.ret;
+}
+
+static bool status_idle(bool loader)
+{
+	char buf[2048];
+
+	return bed_read_file(PROC "/status", buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "state: idle\n") &&
+	       strstr(buf, loader ? "loaders: 1\n" : "loaders: 0\n");
+}
+
+/*
+ * Run @t once per fault point, failing the Nth; between points no session
+ * may be left, and every 50 points and at the end a run without a fault
+ * must succeed.
+ */
+static void sweep(struct target *t, int nfd, struct sweep *sw)
+{
 	unsigned int n;
 	long left;
+	int err;
 
 	memset(sw, 0, sizeof(*sw));
-	if (kfd < 0)
-		return -errno;
-	nfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ret = nfd < 0 ? -errno : keep_loader_start(&k, 600000);
-	if (ret) {
-		close(kfd);
-		return ret;
+	err = t->attempt(t);
+	if (err) {
+		snprintf(sw->why, sizeof(sw->why), "the run without a fault: %s", strerror(err));
+		sw->bad++;
+		return;
 	}
-	/* the first session verifies the parser, without a fault */
-	if (bed_kexec_file_load(kfd, -1, cmdline, KEXEC_FILE_NO_INITRAMFS)) {
-		snprintf(sw->why, sizeof(sw->why), "the load without a fault: %s (%s)",
-			 strerror(errno), k.error);
-		ret = -errno;
-		goto out;
-	}
-	bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
+	if (t->undo)
+		t->undo(t);
 
 	for (n = 1; n <= POINTS_MAX; n++) {
-		int err = 0;
-
-		ret = fail_nth(nfd, n);
-		if (ret)
-			break;
-		if (bed_kexec_file_load(kfd, -1, cmdline, KEXEC_FILE_NO_INITRAMFS))
-			err = errno;
+		if (fail_nth(nfd, n)) {
+			snprintf(sw->why, sizeof(sw->why), "fail-nth: %s", strerror(errno));
+			sw->bad++;
+			return;
+		}
+		err = t->attempt(t);
 		left = fail_nth_left(nfd);
 		fail_nth(nfd, 0);
-		if (!err)
-			bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
+		if (!err && t->undo)
+			t->undo(t);
 		if (left != 0) {
-			/* the load ended before its Nth fault point: all done */
+			/* the run ended before its Nth fault point: all done */
 			if (err) {
 				snprintf(sw->why, sizeof(sw->why),
-					 "the load past the last fault point failed: %s",
+					 "the run past the last fault point failed: %s",
 					 strerror(err));
 				sw->bad++;
 			}
@@ -254,43 +284,47 @@ static int sweep(const char *image, const char *cmdline, struct sweep *sw)
 		}
 		sw->points++;
 		if (err) {
+			const int *e = t->errnos;
+
 			sw->refused++;
 			sw->errs[err < 134 ? err : 0]++;
+			while (*e && *e != err)
+				e++;
+			if (!*e) {
+				snprintf(sw->why, sizeof(sw->why), "fault point %u: %s (%d)",
+					 n, strerror(err), err);
+				sw->bad++;
+			}
 		} else {
 			sw->coped++;
 		}
-		if (!status_idle()) {
+		if (!status_idle(t->loader)) {
 			snprintf(sw->why, sizeof(sw->why), "fault point %u: a session left behind", n);
 			sw->bad++;
 		}
-		if (n % 50 == 0 &&
-		    bed_kexec_file_load(kfd, -1, cmdline, KEXEC_FILE_NO_INITRAMFS)) {
-			snprintf(sw->why, sizeof(sw->why), "after fault point %u: a load failed: %s",
-				 n, strerror(errno));
-			sw->bad++;
-		} else if (n % 50 == 0) {
-			bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
+		if (n % 50 == 0) {
+			err = t->attempt(t);
+			if (err) {
+				snprintf(sw->why, sizeof(sw->why),
+					 "after fault point %u: a run failed: %s", n, strerror(err));
+				sw->bad++;
+			} else if (t->undo) {
+				t->undo(t);
+			}
 		}
 		if (sw->bad > 3)
-			break;
+			return;
 	}
 	if (n > POINTS_MAX)
 		snprintf(sw->why, sizeof(sw->why), "more than %d fault points", POINTS_MAX);
-	/* and the next load succeeds */
-	if (bed_kexec_file_load(kfd, -1, cmdline, KEXEC_FILE_NO_INITRAMFS)) {
-		snprintf(sw->why, sizeof(sw->why), "the load after the sweep: %s", strerror(errno));
+	/* and the next run succeeds */
+	err = t->attempt(t);
+	if (err) {
+		snprintf(sw->why, sizeof(sw->why), "the run after the sweep: %s", strerror(err));
 		sw->bad++;
+	} else if (t->undo) {
+		t->undo(t);
 	}
-	bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
-	if (k.errors) {
-		snprintf(sw->why, sizeof(sw->why), "loader: %s", k.error);
-		sw->bad++;
-	}
-out:
-	keep_loader_stop(&k);
-	close(nfd);
-	close(kfd);
-	return ret;
 }
 
 static void report(struct __test_metadata *_metadata, const char *image,
@@ -316,52 +350,106 @@ static void report(struct __test_metadata *_metadata, const char *image,
 }
 
 FIXTURE(faults) {
-	char why[256];
-	bool ready;
+	int nfd;
 };
 
 FIXTURE_SETUP(faults)
 {
+	char why[256];
+
+	self->nfd = -1;
 	if (access(PROC "/loader", W_OK))
 		SKIP(return, "no " PROC);
-	self->ready = !setup_injection(self->why, sizeof(self->why));
-	if (!self->ready)
-		SKIP(return, "%s", self->why);
+	if (setup_injection(why, sizeof(why)))
+		SKIP(return, "%s", why);
+	self->nfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->nfd);
 }
 
 FIXTURE_TEARDOWN(faults)
 {
+	if (self->nfd >= 0)
+		close(self->nfd);
 }
 
-/* A UKI through the project's parser: signature, manifest, composition */
-TEST_F_TIMEOUT(faults, uki, 3600)
+/*
+ * A signed UKI through kexec_file_load() and the project's parser, kept
+ * attached by a loader in another thread: the signature check, the
+ * session, the manifest, the composition and the architecture's loader
+ */
+TEST_F_TIMEOUT(faults, load_uki, 3600)
 {
 	static const char image[] = "/boot/pe/uki.efi";
+	/*
+	 * ENOMEM; or EADDRNOTAVAIL: kexec_file_load()'s search for a hole
+	 * (walk_system_ram_res_rev()) returns -1 when its allocation fails, as
+	 * when it finds no hole, and the architecture's loader reports that
+	 */
+	static const int errnos[] = { ENOMEM, EADDRNOTAVAIL, 0 };
+	struct target t = { .attempt = load_attempt, .undo = load_undo, .loader = true,
+			    .errnos = errnos };
+	struct keep_loader k;
 	struct sweep sw;
 
-	if (access(image, R_OK))
+	t.kfd = open(image, O_RDONLY | O_CLOEXEC);
+	if (t.kfd < 0)
 		SKIP(return, "no %s", image);
-	ASSERT_EQ(0, sweep(image, "console=ttyS0", &sw)) TH_LOG("%s", sw.why);
+	ASSERT_EQ(0, keep_loader_start(&k, 600000));
+	sweep(&t, self->nfd, &sw);
+	keep_loader_stop(&k);
+	close(t.kfd);
 	report(_metadata, image, &sw);
 	EXPECT_EQ(0, sw.bad) TH_LOG("%.300s", sw.why);
+	EXPECT_EQ(0, k.errors) TH_LOG("loader: %s", k.error);
 	/* a load allocates: no fault point would mean the filter is wrong */
 	EXPECT_LT(10, sw.points);
 	EXPECT_GT(POINTS_MAX, sw.points);
 }
 
-/* A gzip-compressed kernel: bpf_kexec_decompress() and its buffers */
-TEST_F_TIMEOUT(faults, decompress, 3600)
+/*
+ * The parser and the kfuncs alone, by the test module: zboot images
+ * (bpf_kexec_decompress(), gzip and zstd, and the manifest's SHA-256 of
+ * what they expand to) and a zboot image inside a UKI
+ */
+TEST_F_TIMEOUT(faults, parser_on_zboot, 3600)
 {
-	static const char image[] = "/boot/kexec_pe/linux-gzip.efi";
+	static const char *const images[] = {
+		"/boot/malformed/zboot-gzip-control.efi",
+		"/boot/malformed/zboot-zstd-control.efi",
+		"/boot/malformed/zboot-uki-control.efi",
+	};
+	/* a decompressor's failed allocation is ENOMEM, not a damaged stream */
+	static const int errnos[] = { ENOMEM, 0 };
+	struct target t = { .attempt = module_attempt, .errnos = errnos };
+	struct bpf_object *obj;
+	struct bpf_link *link;
 	struct sweep sw;
+	unsigned int i;
+	int ret;
 
-	if (access(image, R_OK))
-		SKIP(return, "no %s", image);
-	ASSERT_EQ(0, sweep(image, "console=ttyS0", &sw)) TH_LOG("%s", sw.why);
-	report(_metadata, image, &sw);
-	EXPECT_EQ(0, sw.bad) TH_LOG("%.300s", sw.why);
-	EXPECT_LT(10, sw.points);
-	EXPECT_GT(POINTS_MAX, sw.points);
+	ret = fuzz_module_load();
+	if (ret == -ENOENT)
+		SKIP(return, "no %s", FUZZ_MODULE_KO);
+	ASSERT_EQ(0, ret);
+	t.run_fd = open(FUZZ_RUN, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, t.run_fd);
+	for (i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+		uint8_t *img = fuzz_read_image(images[i], &t.len);
+
+		ASSERT_NE(NULL, img) TH_LOG("%s", images[i]);
+		t.img = img;
+		link = fuzz_attach_parser(img, t.len, &obj);
+		ASSERT_NE(NULL, link) TH_LOG("%s: attach its parser", images[i]);
+		sweep(&t, self->nfd, &sw);
+		bpf_link__destroy(link);
+		bpf_object__close(obj);
+		free(img);
+		report(_metadata, images[i], &sw);
+		EXPECT_EQ(0, sw.bad) TH_LOG("%.300s", sw.why);
+		EXPECT_LT(3, sw.points);
+		EXPECT_GT(POINTS_MAX, sw.points);
+	}
+	close(t.run_fd);
 }
 
 TEST_HARNESS_MAIN

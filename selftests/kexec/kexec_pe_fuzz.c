@@ -18,15 +18,11 @@
  * reads the console, init scans kmemleak). bed.fuzz_iters= (default 5000)
  * and bed.fuzz_seed= (default 1) make a run reproducible.
  */
-#include <sys/syscall.h>
 #include <time.h>
-#include <bpf/libbpf.h>
 
-#include "../guest/bed.h"
+#include "../guest/fuzz_module.h"
 #include "kselftest_harness.h"
 
-#define MODULE_KO	"/lib/modules/kexec_pe_fuzz.ko"
-#define RUN		"/sys/kernel/debug/kexec_pe_fuzz/run"
 #define SEED_DIR	"/boot/malformed"
 #define ERRNO_MAX	134
 
@@ -42,13 +38,6 @@ struct seed {
 	size_t len;
 };
 
-struct result {
-	int ret;
-	unsigned long long kernel, initrd, cmdline;
-	unsigned int calls;
-	int pinned;
-};
-
 static uint64_t rng = 1;
 
 static uint64_t rnd(void)
@@ -59,55 +48,12 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = v;
 	p[1] = v >> 8;
 	p[2] = v >> 16;
 	p[3] = v >> 24;
-}
-
-/* The section table of @buf: its offset and entry count, or -1 */
-static long section_table(const uint8_t *buf, size_t len, unsigned int *nsec)
-{
-	uint32_t pe;
-	size_t table;
-
-	if (len < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
-		return -1;
-	pe = get32(buf + 0x3c);
-	if ((size_t)pe + 24 > len || get32(buf + pe) != 0x00004550)
-		return -1;
-	*nsec = buf[pe + 6] | buf[pe + 7] << 8;
-	table = pe + 24 + (buf[pe + 20] | buf[pe + 21] << 8);
-	if (table + *nsec * 40ul > len)
-		return -1;
-	return table;
-}
-
-/* [*off, *off + *size) of section @name of @buf, 0; or -1 */
-static int find_section(const uint8_t *buf, size_t len, const char *name,
-			uint32_t *off, uint32_t *size)
-{
-	unsigned int n, i;
-	long t = section_table(buf, len, &n);
-
-	for (i = 0; t >= 0 && i < n; i++) {
-		const uint8_t *h = buf + t + i * 40;
-
-		if (!strncmp((const char *)h, name, 8)) {
-			*off = get32(h + 20);
-			*size = get32(h + 8) && get32(h + 8) < get32(h + 16) ?
-				get32(h + 8) : get32(h + 16);
-			return *off + (size_t)*size <= len ? 0 : -1;
-		}
-	}
-	return -1;
 }
 
 static uint32_t boundary(uint32_t orig, size_t len)
@@ -133,7 +79,7 @@ static uint32_t boundary(uint32_t orig, size_t len)
 static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 {
 	unsigned int nsec = 0, i, j;
-	long table = section_table(buf, *len, &nsec);
+	long table = fuzz_section_table(buf, *len, &nsec);
 	uint32_t off, size, v;
 	size_t at;
 
@@ -148,14 +94,14 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 			break;
 		i = rnd() % nsec;
 		j = 8 + 4 * (rnd() % 4);	/* VirtualSize, VA, SizeOfRawData, PointerToRawData */
-		v = boundary(get32(buf + table + i * 40 + j), *len);
+		v = boundary(fuzz_get32(buf + table + i * 40 + j), *len);
 		put32(buf + table + i * 40 + j, v);
 		snprintf(what, wsize, "section %u field +%u = %#x", i, j, v);
 		return;
 	case 2:		/* a cut */
 		if (table >= 0 && nsec && rnd() % 2) {
 			i = rnd() % nsec;
-			at = get32(buf + table + i * 40 + 20) + rnd() % 3 - 1;
+			at = fuzz_get32(buf + table + i * 40 + 20) + rnd() % 3 - 1;
 		} else {
 			at = rnd() % *len;
 		}
@@ -169,8 +115,8 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 		if (table < 0 || !nsec)
 			break;
 		i = rnd() % nsec;
-		off = get32(buf + table + i * 40 + 20);
-		size = get32(buf + table + i * 40 + 16);
+		off = fuzz_get32(buf + table + i * 40 + 20);
+		size = fuzz_get32(buf + table + i * 40 + 16);
 		if (!size || off + (size_t)size > *len)
 			break;
 		for (j = 0; j < 1 + rnd() % 4; j++) {
@@ -183,7 +129,7 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 		if (*len < 0x40 || memcmp(buf + 4, "zimg", 4))
 			break;
 		at = 8 + 4 * (rnd() % 4);
-		v = boundary(get32(buf + at), *len);
+		v = boundary(fuzz_get32(buf + at), *len);
 		put32(buf + at, v);
 		snprintf(what, wsize, "zboot header +%#zx = %#x", at, v);
 		return;
@@ -198,7 +144,7 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 	case 6:		/* the section count */
 		if (table < 0)
 			break;
-		v = get32(buf + 0x3c) + 6;
+		v = fuzz_get32(buf + 0x3c) + 6;
 		if (v + 2 > *len)
 			break;
 		i = buf[v] + (rnd() % 5) - 2;
@@ -216,23 +162,6 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 	at = rnd() % *len;
 	buf[at] ^= 0xff;
 	snprintf(what, wsize, "byte at %#zx inverted", at);
-}
-
-static int run(int fd, const uint8_t *buf, size_t len, struct result *r)
-{
-	char line[128];
-	ssize_t n;
-
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len)
-		return -errno;
-	n = pread(fd, line, sizeof(line) - 1, 0);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	line[n] = '\0';
-	if (sscanf(line, "%d %llu %llu %llu %u %d", &r->ret, &r->kernel, &r->initrd,
-		   &r->cmdline, &r->calls, &r->pinned) != 6)
-		return -EPROTO;
-	return 0;
 }
 
 /* The errnos expected.tsv allows for any malformed image */
@@ -261,21 +190,6 @@ static void allowed_errnos(bool allowed[ERRNO_MAX])
 	}
 }
 
-/* Load and attach the parser in the .bpf section of @seed */
-static struct bpf_link *attach_parser(const struct seed *seed, struct bpf_object **obj)
-{
-	uint32_t off, size;
-	struct bpf_program *prog;
-
-	if (find_section(seed->orig, seed->len, ".bpf", &off, &size))
-		return NULL;
-	*obj = bpf_object__open_mem(seed->orig + off, size, NULL);
-	if (!*obj || bpf_object__load(*obj))
-		return NULL;
-	prog = bpf_object__next_program(*obj, NULL);
-	return prog ? bpf_program__attach(prog) : NULL;
-}
-
 static long param(const char *key, long def)
 {
 	char v[32];
@@ -289,46 +203,35 @@ TEST(mutated_images)
 	bool allowed[ERRNO_MAX] = { false };
 	long iters = param("bed.fuzz_iters", 5000), it;
 	struct seed seeds[NR_SEEDS] = {};
-	int fd, mfd, ok = 0, pinned = 0, bad = 0, pinned_seeds = 0;
+	int fd, ret, ok = 0, pinned = 0, bad = 0, pinned_seeds = 0;
 	struct bpf_object *obj = NULL;
 	struct timespec t0, t1;
 	struct bpf_link *link;
 	char path[256], what[3][96], errs[1024];
-	struct result r;
+	struct fuzz_result r;
 	uint8_t *buf;
 	size_t i, len, pos;
 	unsigned int k, nm;
 	double secs;
 
 	rng = param("bed.fuzz_seed", 1) * 0x9e3779b97f4a7c15ull | 1;
-	mfd = open(MODULE_KO, O_RDONLY | O_CLOEXEC);
-	if (mfd < 0)
-		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", MODULE_KO);
-	ASSERT_TRUE(!syscall(__NR_finit_module, mfd, "", 0) || errno == EEXIST)
-		TH_LOG("finit_module %s: %s", MODULE_KO, strerror(errno));
-	close(mfd);
-	fd = open(RUN, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("%s: %s", RUN, strerror(errno));
+	ret = fuzz_module_load();
+	if (ret == -ENOENT)
+		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", FUZZ_MODULE_KO);
+	ASSERT_EQ(0, ret) TH_LOG("finit_module %s: %s", FUZZ_MODULE_KO, strerror(-ret));
+	fd = open(FUZZ_RUN, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", FUZZ_RUN, strerror(errno));
 
 	for (i = 0; i < NR_SEEDS; i++) {
-		int sfd;
-		struct stat st;
-
 		snprintf(path, sizeof(path), SEED_DIR "/%s", seed_names[i]);
-		sfd = open(path, O_RDONLY | O_CLOEXEC);
-		ASSERT_LE(0, sfd) TH_LOG("%s: %s", path, strerror(errno));
-		ASSERT_EQ(0, fstat(sfd, &st));
-		seeds[i].len = st.st_size;
-		seeds[i].orig = malloc(st.st_size);
-		ASSERT_NE(NULL, seeds[i].orig);
-		ASSERT_EQ(st.st_size, read(sfd, seeds[i].orig, st.st_size));
-		close(sfd);
+		seeds[i].orig = fuzz_read_image(path, &seeds[i].len);
+		ASSERT_NE(NULL, seeds[i].orig) TH_LOG("%s: %s", path, strerror(errno));
 	}
 	allowed_errnos(allowed);
 	ASSERT_TRUE(allowed[ELIBBAD]) TH_LOG("no errnos in " SEED_DIR "/expected.tsv");
 
 	/* one parser for all seeds: scripts/mk-malformed embeds the same one */
-	link = attach_parser(&seeds[0], &obj);
+	link = fuzz_attach_parser(seeds[0].orig, seeds[0].len, &obj);
 	ASSERT_NE(NULL, link) TH_LOG("attach the parser of %s: %s", seed_names[0],
 				     strerror(errno));
 
@@ -339,9 +242,9 @@ TEST(mutated_images)
 	 */
 	for (i = 0; i < NR_SEEDS; i++) {
 		uint32_t off, size;
-		int has = !find_section(seeds[i].orig, seeds[i].len, ".kexecmf", &off, &size);
+		int has = !fuzz_find_section(seeds[i].orig, seeds[i].len, ".kexecmf", &off, &size);
 
-		ASSERT_EQ(0, run(fd, seeds[i].orig, seeds[i].len, &r));
+		ASSERT_EQ(0, fuzz_run(fd, seeds[i].orig, seeds[i].len, &r));
 		EXPECT_EQ(0, r.ret) TH_LOG("%s: %s", seed_names[i], strerror(-r.ret));
 		EXPECT_EQ(has, r.pinned) TH_LOG("%s", seed_names[i]);
 		pinned_seeds += has;
@@ -360,7 +263,7 @@ TEST(mutated_images)
 		nm = 1 + rnd() % 3;
 		for (k = 0; k < nm && len; k++)
 			mutate(buf, &len, what[k], sizeof(what[k]));
-		ASSERT_EQ(0, run(fd, buf, len, &r));
+		ASSERT_EQ(0, fuzz_run(fd, buf, len, &r));
 		if (!r.ret) {
 			ok++;
 			pinned += r.pinned;
