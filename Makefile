@@ -32,7 +32,8 @@ help:
 	@echo "                            scripts/build-userspace ARCH, run by make initramfs)"
 	@echo "  make fuzz                 the libFuzzer targets (kexec-pe's PE reader, and the"
 	@echo "                            kernel's PE/COFF reader compiled unchanged) for"
-	@echo "                            FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "                            FUZZ_SECONDS=$(FUZZ_SECONDS) each, then the in-VM fuzz loop"
+	@echo "                            on the x86_64 debug kernel as long (FUZZ_VM=0: not)"
 	@echo "  make install              kexec-pe and kexec-pe.8 under PREFIX=$(PREFIX)"
 	@echo "                            (and DESTDIR)"
 	@echo
