@@ -109,12 +109,24 @@ static ssize_t fuzz_read(struct file *file, char __user *ubuf, size_t count,
 	struct kexec_pe_test_result res;
 	char line[128];
 	int ret, n;
+	u8 *exact;
 
 	if (*ppos)
 		return 0;
 	mutex_lock(&f->lock);
-	ret = kexec_pe_test_run(f->buf, f->len, &res);
+	/*
+	 * in a buffer of exactly its size, so that KASAN sees a read past the
+	 * image rather than the rest of a larger one
+	 */
+	exact = kvmalloc(f->len ?: 1, GFP_KERNEL_ACCOUNT);
+	if (exact) {
+		memcpy(exact, f->buf, f->len);
+		ret = kexec_pe_test_run(exact, f->len, &res);
+		kvfree(exact);
+	}
 	mutex_unlock(&f->lock);
+	if (!exact)
+		return -ENOMEM;
 	n = scnprintf(line, sizeof(line), "%d %llu %llu %llu %u %d\n", ret,
 		      res.len[KEXEC_PE_DST_KERNEL], res.len[KEXEC_PE_DST_INITRD],
 		      res.len[KEXEC_PE_DST_CMDLINE], res.calls, res.pinned);
