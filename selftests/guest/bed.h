@@ -51,24 +51,138 @@ static inline long bed_kexec_file_load(int kernel_fd, int initrd_fd,
 }
 
 /* Read a whole small file into buf (NUL-terminated); -1 on error. */
-static inline ssize_t bed_read_file(const char *path, char *buf, size_t size)
+/* Up to @size bytes from @fd into @buf, until end of file: how many */
+static inline size_t bed_read_full(int fd, void *buf, size_t size)
 {
-	ssize_t n, got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
 
-	if (fd < 0)
-		return -1;
-	while ((size_t)got < size - 1) {
-		n = read(fd, buf + got, size - 1 - got);
+	while (got < size) {
+		n = read(fd, (char *)buf + got, size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		got += n;
 	}
+	return got;
+}
+
+static inline ssize_t bed_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got;
+
+	if (fd < 0)
+		return -1;
+	got = bed_read_full(fd, buf, size - 1);
 	close(fd);
 	buf[got] = '\0';
 	return got;
+}
+
+/* Write @s to the file @path (a procfs or debugfs knob): 0 or -errno */
+static inline int bed_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	err = n < 0 ? -errno : n == (ssize_t)strlen(s) ? 0 : -EIO;
+	close(fd);
+	return err;
+}
+
+/* A whole file, malloc'ed, its size in *@len; NULL on failure */
+static inline void *bed_slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	unsigned char *buf;
+	size_t got;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !(buf = malloc(st.st_size ? st.st_size : 1))) {
+		close(fd);
+		return NULL;
+	}
+	got = bed_read_full(fd, buf, st.st_size);
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	*len = got;
+	return buf;
+}
+
+/* --- PE images: the section table, a section ------------------------ */
+
+static inline uint32_t bed_le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint16_t bed_le16(const unsigned char *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+/*
+ * The offset of the section table of the PE in @buf, its entry count in
+ * *@nsec; -ENOEXEC when @buf is no PE, -ELIBBAD when the table is not
+ * inside it
+ */
+static inline long bed_pe_table(const unsigned char *buf, size_t len, unsigned int *nsec)
+{
+	unsigned long pe, tbl;
+
+	if (len < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
+		return -ENOEXEC;
+	pe = bed_le32(buf + 0x3c);
+	if (pe + 24 > len || memcmp(buf + pe, "PE\0\0", 4))
+		return -ENOEXEC;
+	*nsec = bed_le16(buf + pe + 6);
+	tbl = pe + 24 + bed_le16(buf + pe + 20);
+	return tbl + 40ul * *nsec <= len ? (long)tbl : -ELIBBAD;
+}
+
+struct bed_sect {
+	unsigned long off, size;
+};
+
+/*
+ * Section @name of the PE in @buf, its size as the kernel reads it
+ * (VirtualSize, unless 0 or above SizeOfRawData); -ENOENT when there is
+ * none, -ELIBBAD when it is not inside the file
+ */
+static inline int bed_pe_section(const unsigned char *buf, size_t len, const char *name,
+				 struct bed_sect *out)
+{
+	unsigned int n, i;
+	long tbl = bed_pe_table(buf, len, &n);
+
+	if (tbl < 0)
+		return tbl;
+	for (i = 0; i < n; i++) {
+		const unsigned char *s = buf + tbl + 40 * i;
+		unsigned long vsize = bed_le32(s + 8), raw = bed_le32(s + 16);
+		char sname[9] = { 0 };
+
+		memcpy(sname, s, 8);
+		if (strcmp(sname, name))
+			continue;
+		out->off = bed_le32(s + 20);
+		out->size = vsize && vsize < raw ? vsize : raw;
+		if (out->off > len || out->size > len - out->off)
+			return -ELIBBAD;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /*
@@ -90,6 +204,14 @@ static inline bool bed_param(const char *key, char *val, size_t size)
 		}
 	}
 	return false;
+}
+
+/* The number "key=N" on the kernel's command line, or @def */
+static inline long bed_param_long(const char *key, long def)
+{
+	char v[32];
+
+	return bed_param(key, v, sizeof(v)) ? strtol(v, NULL, 10) : def;
 }
 
 static inline const char *bed_errno_name(int e)

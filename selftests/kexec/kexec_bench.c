@@ -89,104 +89,7 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-static long param_long(const char *key, long def)
-{
-	char v[32];
-
-	return bed_param(key, v, sizeof(v)) ? strtol(v, NULL, 10) : def;
-}
-
-/* --- PE sections and the zboot header ------------------------------- */
-
-struct sect {
-	unsigned long off, size;
-};
-
-static uint32_t le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const unsigned char *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-/* The section @name of the PE in @buf (its VirtualSize, within the file) */
-static int pe_section(const unsigned char *buf, size_t len, const char *name,
-		      struct sect *out)
-{
-	unsigned long pe, tbl, n, opt, i;
-
-	if (len < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
-		return -ENOEXEC;
-	pe = le32(buf + 0x3c);
-	if (pe + 24 > len || memcmp(buf + pe, "PE\0\0", 4))
-		return -ENOEXEC;
-	n = le16(buf + pe + 6);
-	opt = le16(buf + pe + 20);
-	tbl = pe + 24 + opt;
-	for (i = 0; i < n && tbl + 40 * (i + 1) <= len; i++) {
-		const unsigned char *s = buf + tbl + 40 * i;
-		char sname[9] = { 0 };
-
-		memcpy(sname, s, 8);
-		if (strcmp(sname, name))
-			continue;
-		out->off = le32(s + 20);
-		out->size = le32(s + 8);
-		if (out->size > le32(s + 16))
-			out->size = le32(s + 16);
-		if (out->off > len || out->size > len - out->off)
-			return -ELIBBAD;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static void *slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	unsigned char *buf;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !(buf = malloc(st.st_size ? st.st_size : 1))) {
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		free(buf);
-		return NULL;
-	}
-	*len = got;
-	return buf;
-}
+/* --- files ---------------------------------------------------------- */
 
 static int spill(const char *path, const void *p, size_t n)
 {
@@ -284,8 +187,8 @@ static int zboot_unpack(const unsigned char *img, size_t len, char *codec,
 
 	if (len < 0x40 || memcmp(img + 4, "zimg", 4))
 		return -ENOEXEC;
-	off = le32(img + 8);
-	size = le32(img + 12);
+	off = bed_le32(img + 8);
+	size = bed_le32(img + 12);
 	if (off > len || size > len - off)
 		return -ELIBBAD;
 	snprintf(codec, codec_size, "%.16s", (const char *)img + 0x18);
@@ -293,7 +196,7 @@ static int zboot_unpack(const unsigned char *img, size_t len, char *codec,
 	if (!strcmp(codec, "gzip"))
 		ret = gunzip_buf(img + off, size, out, out_len);
 	else if (!strncmp(codec, "zstd", 4) && off + size + 4 <= len)
-		ret = unzstd_buf(img + off, size, le32(img + off + size), out, out_len);
+		ret = unzstd_buf(img + off, size, bed_le32(img + off + size), out, out_len);
 	else
 		ret = -EOPNOTSUPP;
 	*us = now_us() - t0;
@@ -309,7 +212,7 @@ static int cg_join(const char *cg)
 	if (!cg)
 		return 0;
 	snprintf(p, sizeof(p), "%s/%s/cgroup.procs", CG_ROOT, cg);
-	return write_str(p, "0");
+	return bed_write_file(p, "0");
 }
 
 /* Path C, in a child: what kexec-tools does, into temporary files */
@@ -317,13 +220,13 @@ static int unpack_and_load(const struct bcase *c)
 {
 	unsigned char *img, *kbuf = NULL;
 	size_t len, klen = 0;
-	struct sect lx, ird;
+	struct bed_sect lx, ird;
 	char codec[17];
 	int kfd, ifd = -1, ret;
 	double t0;
 
 	t0 = now_us();
-	img = slurp(c->image, &len);
+	img = bed_slurp(c->image, &len);
 	sh->read_us = now_us() - t0;
 	if (!img)
 		return -errno ?: -EIO;
@@ -339,8 +242,8 @@ static int unpack_and_load(const struct bcase *c)
 		ret = spill(TMP_DIR "/c.linux", kbuf, klen);
 		free(kbuf);
 	} else {
-		ret = pe_section(img, len, ".linux", &lx) ?:
-		      pe_section(img, len, ".initrd", &ird) ?:
+		ret = bed_pe_section(img, len, ".linux", &lx) ?:
+		      bed_pe_section(img, len, ".initrd", &ird) ?:
 		      spill(TMP_DIR "/c.linux", img + lx.off, lx.size) ?:
 		      spill(TMP_DIR "/c.initrd", img + ird.off, ird.size);
 	}
@@ -493,8 +396,8 @@ static int trace_setup(void)
 	unsigned int i, n = 0;
 	int fd;
 
-	if (write_str(TRACEFS "/tracing_on", "0") ||
-	    write_str(TRACEFS "/current_tracer", "nop"))
+	if (bed_write_file(TRACEFS "/tracing_on", "0") ||
+	    bed_write_file(TRACEFS "/current_tracer", "nop"))
 		return -ENODEV;
 	fd = open(TRACEFS "/set_ftrace_filter", O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
@@ -508,11 +411,11 @@ static int trace_setup(void)
 			close(fd);
 	}
 	snprintf(opt, sizeof(opt), "%s/options/funcgraph-tail", TRACEFS);
-	write_str(opt, "1");
+	bed_write_file(opt, "1");
 	snprintf(opt, sizeof(opt), "%s/options/funcgraph-irqs", TRACEFS);
-	write_str(opt, "0");
-	write_str(TRACEFS "/buffer_size_kb", "2048");
-	if (!n || write_str(TRACEFS "/current_tracer", "function_graph"))
+	bed_write_file(opt, "0");
+	bed_write_file(TRACEFS "/buffer_size_kb", "2048");
+	if (!n || bed_write_file(TRACEFS "/current_tracer", "function_graph"))
 		return -ENODEV;
 	printf("bench: trace functions=%u tracer=function_graph\n", n);
 	return 0;
@@ -546,7 +449,7 @@ static void trace_collect(struct trace_sums *ts)
 	FILE *f;
 
 	memset(ts, 0, sizeof(*ts));
-	write_str(TRACEFS "/tracing_on", "0");
+	bed_write_file(TRACEFS "/tracing_on", "0");
 	f = fopen(TRACEFS "/trace", "re");
 	if (!f)
 		return;
@@ -713,7 +616,7 @@ static bool cg_setup(void)
 	if (bed_read_file(CG_ROOT "/cgroup.controllers", b, sizeof(b)) < 0 ||
 	    !strstr(b, "memory"))
 		return false;
-	return !write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
+	return !bed_write_file(CG_ROOT "/cgroup.subtree_control", "+memory");
 }
 
 /* --- setup: the cases ------------------------------------------------- */
@@ -722,14 +625,14 @@ static int extract(const char *image, const char *sect, const char *to,
 		   unsigned long *size, char *text, size_t text_size)
 {
 	unsigned char *img;
-	struct sect s;
+	struct bed_sect s;
 	size_t len;
 	int ret;
 
-	img = slurp(image, &len);
+	img = bed_slurp(image, &len);
 	if (!img)
 		return -errno ?: -EIO;
-	ret = pe_section(img, len, sect, &s);
+	ret = bed_pe_section(img, len, sect, &s);
 	if (!ret && to)
 		ret = spill(to, img + s.off, s.size);
 	if (!ret && text) {
@@ -867,8 +770,8 @@ static void machine(void)
 
 int main(void)
 {
-	long n = param_long("bench.n", 15), mem_rounds = param_long("bench.mem", 1);
-	long trace_rounds = param_long("bench.trace", 2);
+	long n = bed_param_long("bench.n", 15), mem_rounds = bed_param_long("bench.mem", 1);
+	long trace_rounds = bed_param_long("bench.trace", 2);
 	char out[16384];
 	bool cg;
 	int i, p, r;
@@ -1015,7 +918,7 @@ int main(void)
 
 				if (c->skip[p])
 					continue;
-				write_str(TRACEFS "/tracing_on", "1");
+				bed_write_file(TRACEFS "/tracing_on", "1");
 				ret = run_path(c, p, NULL, &us, out, sizeof(out));
 				trace_collect(&ts);
 				if (!ret)
@@ -1036,8 +939,8 @@ int main(void)
 		}
 	}
 	if (trace_ok) {
-		write_str(TRACEFS "/current_tracer", "nop");
-		write_str(TRACEFS "/set_ftrace_filter", "");
+		bed_write_file(TRACEFS "/current_tracer", "nop");
+		bed_write_file(TRACEFS "/set_ftrace_filter", "");
 	}
 
 	for (i = 0; i < nr_cases; i++)

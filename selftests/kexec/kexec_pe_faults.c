@@ -41,18 +41,6 @@
 /* far above the points a load has (a few hundred): a bound, not a target */
 #define POINTS_MAX	3000
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 struct sym {
 	unsigned long addr;
 	char name[64];
@@ -128,8 +116,8 @@ static int setup_injection(char *why, size_t size)
 {
 	static const char * const attrs[] = { "failslab", "fail_page_alloc" };
 	unsigned long start, end;
-	char path[128], val[32];
-	unsigned int i;
+	char path[128], from[32], to[32];
+	unsigned int i, j;
 	int ret;
 
 	if (access("/proc/thread-self/fail-nth", W_OK) ||
@@ -143,20 +131,20 @@ static int setup_injection(char *why, size_t size)
 		snprintf(why, size, "the loader's text is not in /proc/kallsyms");
 		return ret;
 	}
+	snprintf(from, sizeof(from), "%lu", start);
+	snprintf(to, sizeof(to), "%lu", end);
 	for (i = 0; i < 2; i++) {
 		const struct { const char *file, *val; } set[] = {
 			{ "ignore-gfp-wait", "N" },
 			{ "verbose", "0" },
 			{ "stacktrace-depth", "32" },
-			{ "require-start", NULL },
-			{ "require-end", NULL },
+			{ "require-start", from },
+			{ "require-end", to },
 		};
-		unsigned int j;
 
 		for (j = 0; j < sizeof(set) / sizeof(set[0]); j++) {
 			snprintf(path, sizeof(path), DEBUGFS "/%s/%s", attrs[i], set[j].file);
-			snprintf(val, sizeof(val), "%lu", j == 3 ? start : end);
-			ret = write_str(path, set[j].val ? set[j].val : val);
+			ret = bed_write_file(path, set[j].val);
 			if (ret) {
 				snprintf(why, size, "%s: %s", path, strerror(-ret));
 				return ret;
@@ -164,10 +152,11 @@ static int setup_injection(char *why, size_t size)
 		}
 	}
 	/* page allocations of every order, highmem too */
-	if (write_str(DEBUGFS "/fail_page_alloc/min-order", "0") ||
-	    write_str(DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N")) {
-		snprintf(why, size, "fail_page_alloc: %s", strerror(errno));
-		return -errno;
+	ret = bed_write_file(DEBUGFS "/fail_page_alloc/min-order", "0") ?:
+	      bed_write_file(DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N");
+	if (ret) {
+		snprintf(why, size, "fail_page_alloc: %s", strerror(-ret));
+		return ret;
 	}
 	printf("# stack filter: the loader's text [%#lx, %#lx)\n", start, end);
 	return 0;
@@ -240,6 +229,16 @@ static bool status_idle(bool loader)
 	       strstr(buf, loader ? "loaders: 1\n" : "loaders: 0\n");
 }
 
+/* Run @t, undoing a success: 0 or its errno */
+static int run_and_undo(struct target *t)
+{
+	int err = t->attempt(t);
+
+	if (!err && t->undo)
+		t->undo(t);
+	return err;
+}
+
 /*
  * Run @t once per fault point, failing the Nth; between points no session
  * may be left, and every 50 points and at the end a run without a fault
@@ -252,14 +251,12 @@ static void sweep(struct target *t, int nfd, struct sweep *sw)
 	int err;
 
 	memset(sw, 0, sizeof(*sw));
-	err = t->attempt(t);
+	err = run_and_undo(t);
 	if (err) {
 		snprintf(sw->why, sizeof(sw->why), "the run without a fault: %s", strerror(err));
 		sw->bad++;
 		return;
 	}
-	if (t->undo)
-		t->undo(t);
 
 	for (n = 1; n <= POINTS_MAX; n++) {
 		if (fail_nth(nfd, n)) {
@@ -267,11 +264,9 @@ static void sweep(struct target *t, int nfd, struct sweep *sw)
 			sw->bad++;
 			return;
 		}
-		err = t->attempt(t);
+		err = run_and_undo(t);
 		left = fail_nth_left(nfd);
 		fail_nth(nfd, 0);
-		if (!err && t->undo)
-			t->undo(t);
 		if (left != 0) {
 			/* the run ended before its Nth fault point: all done */
 			if (err) {
@@ -303,13 +298,11 @@ static void sweep(struct target *t, int nfd, struct sweep *sw)
 			sw->bad++;
 		}
 		if (n % 50 == 0) {
-			err = t->attempt(t);
+			err = run_and_undo(t);
 			if (err) {
 				snprintf(sw->why, sizeof(sw->why),
 					 "after fault point %u: a run failed: %s", n, strerror(err));
 				sw->bad++;
-			} else if (t->undo) {
-				t->undo(t);
 			}
 		}
 		if (sw->bad > 3)
@@ -318,12 +311,10 @@ static void sweep(struct target *t, int nfd, struct sweep *sw)
 	if (n > POINTS_MAX)
 		snprintf(sw->why, sizeof(sw->why), "more than %d fault points", POINTS_MAX);
 	/* and the next run succeeds */
-	err = t->attempt(t);
+	err = run_and_undo(t);
 	if (err) {
 		snprintf(sw->why, sizeof(sw->why), "the run after the sweep: %s", strerror(err));
 		sw->bad++;
-	} else if (t->undo) {
-		t->undo(t);
 	}
 }
 
@@ -434,7 +425,7 @@ TEST_F_TIMEOUT(faults, parser_on_zboot, 3600)
 	t.run_fd = open(FUZZ_RUN, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, t.run_fd);
 	for (i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
-		uint8_t *img = fuzz_read_image(images[i], &t.len);
+		uint8_t *img = bed_slurp(images[i], &t.len);
 
 		ASSERT_NE(NULL, img) TH_LOG("%s", images[i]);
 		t.img = img;

@@ -80,7 +80,7 @@ static uint32_t boundary(uint32_t orig, size_t len)
 static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 {
 	unsigned int nsec = 0, i, j;
-	long table = fuzz_section_table(buf, *len, &nsec);
+	long table = bed_pe_table(buf, *len, &nsec);
 	uint32_t off, size, v;
 	size_t at;
 
@@ -95,14 +95,14 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 			break;
 		i = rnd() % nsec;
 		j = 8 + 4 * (rnd() % 4);	/* VirtualSize, VA, SizeOfRawData, PointerToRawData */
-		v = boundary(fuzz_get32(buf + table + i * 40 + j), *len);
+		v = boundary(bed_le32(buf + table + i * 40 + j), *len);
 		put32(buf + table + i * 40 + j, v);
 		snprintf(what, wsize, "section %u field +%u = %#x", i, j, v);
 		return;
 	case 2:		/* a cut */
 		if (table >= 0 && nsec && rnd() % 2) {
 			i = rnd() % nsec;
-			at = fuzz_get32(buf + table + i * 40 + 20) + rnd() % 3 - 1;
+			at = bed_le32(buf + table + i * 40 + 20) + rnd() % 3 - 1;
 		} else {
 			at = rnd() % *len;
 		}
@@ -116,8 +116,8 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 		if (table < 0 || !nsec)
 			break;
 		i = rnd() % nsec;
-		off = fuzz_get32(buf + table + i * 40 + 20);
-		size = fuzz_get32(buf + table + i * 40 + 16);
+		off = bed_le32(buf + table + i * 40 + 20);
+		size = bed_le32(buf + table + i * 40 + 16);
 		if (!size || off + (size_t)size > *len)
 			break;
 		for (j = 0; j < 1 + rnd() % 4; j++) {
@@ -130,7 +130,7 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 		if (*len < 0x40 || memcmp(buf + 4, "zimg", 4))
 			break;
 		at = 8 + 4 * (rnd() % 4);
-		v = boundary(fuzz_get32(buf + at), *len);
+		v = boundary(bed_le32(buf + at), *len);
 		put32(buf + at, v);
 		snprintf(what, wsize, "zboot header +%#zx = %#x", at, v);
 		return;
@@ -145,7 +145,7 @@ static void mutate(uint8_t *buf, size_t *len, char *what, size_t wsize)
 	case 6:		/* the section count */
 		if (table < 0)
 			break;
-		v = fuzz_get32(buf + 0x3c) + 6;
+		v = bed_le32(buf + 0x3c) + 6;
 		if (v + 2 > *len)
 			break;
 		i = buf[v] + (rnd() % 5) - 2;
@@ -191,18 +191,11 @@ static void allowed_errnos(bool allowed[ERRNO_MAX])
 	}
 }
 
-static long param(const char *key, long def)
-{
-	char v[32];
-
-	return bed_param(key, v, sizeof(v)) ? atol(v) : def;
-}
-
 TEST(mutated_images)
 {
 	static int count[ERRNO_MAX];
 	bool allowed[ERRNO_MAX] = { false };
-	long iters = param("bed.fuzz_iters", 5000), max_secs = param("bed.fuzz_secs", 0), it;
+	long iters = bed_param_long("bed.fuzz_iters", 5000), max_secs = bed_param_long("bed.fuzz_secs", 0), it;
 	struct seed seeds[NR_SEEDS] = {};
 	int fd, ret, ok = 0, pinned = 0, bad = 0, pinned_seeds = 0;
 	struct bpf_object *obj = NULL;
@@ -215,7 +208,7 @@ TEST(mutated_images)
 	unsigned int k, nm;
 	double secs;
 
-	rng = param("bed.fuzz_seed", 1) * 0x9e3779b97f4a7c15ull | 1;
+	rng = bed_param_long("bed.fuzz_seed", 1) * 0x9e3779b97f4a7c15ull | 1;
 	ret = fuzz_module_load();
 	if (ret == -ENOENT)
 		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", FUZZ_MODULE_KO);
@@ -225,7 +218,7 @@ TEST(mutated_images)
 
 	for (i = 0; i < NR_SEEDS; i++) {
 		snprintf(path, sizeof(path), SEED_DIR "/%s", seed_names[i]);
-		seeds[i].orig = fuzz_read_image(path, &seeds[i].len);
+		seeds[i].orig = bed_slurp(path, &seeds[i].len);
 		ASSERT_NE(NULL, seeds[i].orig) TH_LOG("%s: %s", path, strerror(errno));
 	}
 	allowed_errnos(allowed);
@@ -242,8 +235,8 @@ TEST(mutated_images)
 	 * gzip and zstd, and UKIs)
 	 */
 	for (i = 0; i < NR_SEEDS; i++) {
-		uint32_t off, size;
-		int has = !fuzz_find_section(seeds[i].orig, seeds[i].len, ".kexecmf", &off, &size);
+		struct bed_sect mf;
+		int has = !bed_pe_section(seeds[i].orig, seeds[i].len, ".kexecmf", &mf);
 
 		ASSERT_EQ(0, fuzz_run(fd, seeds[i].orig, seeds[i].len, &r));
 		EXPECT_EQ(0, r.ret) TH_LOG("%s: %s", seed_names[i], strerror(-r.ret));
@@ -301,7 +294,7 @@ TEST(mutated_images)
 			pos += snprintf(errs + pos, sizeof(errs) - pos, " %s %d",
 					bed_errno_name(k), count[k]);
 	TH_LOG("bed.fuzz_seed=%ld: %ld mutated images of %zu seeds (%d with a manifest) in %.1f s (%.0f/s): %d parsed (%d pinned), refused:%s",
-	       param("bed.fuzz_seed", 1), it, NR_SEEDS, pinned_seeds, secs, it / secs, ok, pinned, errs);
+	       bed_param_long("bed.fuzz_seed", 1), it, NR_SEEDS, pinned_seeds, secs, it / secs, ok, pinned, errs);
 	EXPECT_LE(4, pinned_seeds);
 	EXPECT_EQ(0, bad);
 	if (!max_secs)
