@@ -45,6 +45,8 @@ static void meminfo_sample(long *slab, long *avail)
 			perror("drop_caches");
 		close(fd);
 	}
+	/* let deferred frees (RCU callbacks, vfree's work) finish, as at both ends */
+	sleep(2);
 	if (bed_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
 	*slab = meminfo_field(buf, "SUnreclaim:");
