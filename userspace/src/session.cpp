@@ -142,8 +142,10 @@ void loader_thread(Shared &s)
 		s.parser = s.k.attach(s.elf, s.req.files, object, s.trace, stopped);
 		if (!s.parser || stopped())
 			return;	// the kernel gave up meanwhile
-		signal_eventfd(s.done.get(), "done eventfd");
+		// recorded first: once signalled, kexec_file_load() may return
+		// and the main thread record Returned at any moment
 		s.trace.step(Step::Signalled);
+		signal_eventfd(s.done.get(), "done eventfd");
 		return;
 	} catch (const Error &e) {
 		s.out.loader_error = e;
