@@ -134,6 +134,11 @@ TEST(load_unload_cycles)
 	TH_LOG("%d cycles; after %d warm-up cycles: SUnreclaim %ld -> %ld kB (%+ld), MemAvailable %ld -> %ld kB (%+ld); %.1f ms per cycle",
 	       i, WARMUP, slab0, slab1, slab1 - slab0, avail0, avail1, avail1 - avail0,
 	       ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / (i - WARMUP));
+	/* both ends read: a missing field must not pass as no change */
+	ASSERT_LE(0, slab0);
+	ASSERT_LE(0, avail0);
+	ASSERT_LE(0, slab1);
+	ASSERT_LE(0, avail1);
 	/* a leak check: 1 KiB per cycle is far below a leaked session */
 	EXPECT_GT((n - WARMUP) * 1L, slab1 - slab0);
 	EXPECT_GT((n - WARMUP) * 4L, avail0 - avail1);
