@@ -101,6 +101,9 @@ TEST(load_unload_cycles)
 	ASSERT_LE(0, kfd);
 
 	for (i = 0; i < n && failed <= 5; i++) {
+		/* a sign of life for the bed's silence limit (vm-run -s) */
+		if (i && !(i % 100))
+			TH_LOG("%d of %d cycles", i, n);
 		if (i == WARMUP) {
 			meminfo_sample(&slab0, &avail0);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
