@@ -39,7 +39,8 @@ arch_setup() {
 # miss compiles once, without the separate preprocessor run that ccache
 # otherwise makes to hash the file (measured: +40-80% on the kernel's
 # small files, about 30% of a cold build); the kernel's -Wp,-MMD gives
-# ccache the headers a hit must check. -fno-var-tracking: no DWARF
+# ccache the headers a hit must check; a file with .incbin bypasses the
+# cache (scripts/kernel-cc says why). -fno-var-tracking: no DWARF
 # locations of variables, the most expensive part of -g (-19% of the
 # compiler's time on kernel/bpf/verifier.c at -O2), as
 # CONFIG_DEBUG_INFO_REDUCED does; the types BTF is made of are kept
@@ -49,7 +50,7 @@ kernel_make() {
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 	export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=kexec-pe KBUILD_BUILD_HOST=bed
 	KMAKE=(make -s -C "$1" O="$2" ARCH="$KARCH" CROSS_COMPILE="$CROSS"
-		CC="ccache ${CROSS}gcc" HOSTCC="ccache gcc" KCFLAGS="-fno-var-tracking"
+		CC="$TOP/scripts/kernel-cc ${CROSS}gcc" HOSTCC="ccache gcc" KCFLAGS="-fno-var-tracking"
 		-j"${JOBS:-$(nproc)}")
 }
 
