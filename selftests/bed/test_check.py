@@ -1,5 +1,7 @@
 """make check's schedule (scripts/check) and the hang detector of
-scripts/vm-run: builds never run two at a time, a suite never runs before
+scripts/vm-run: never two kernels or two images (initramfs, kexec-pe's
+host build) at a time, an initramfs beside the next kernel, a suite never
+runs before
 its architecture's kernel and initramfs, QEMU guests share the cores with
 the builds as documented, a failed build stops only what needs it; and a
 guest that stops printing is ended by its silence, long before its
@@ -37,49 +39,77 @@ class Schedule(unittest.TestCase):
         self.lock = threading.Lock()
         self.running = []
         self.max_builds = 0
+        self.max_per_lane = {}
+        self.overlaps = set()
         self.vms_beside_build = 0
         self.max_vms = 0
         self.order = []
 
-    def job(self, sched, name, lane, secs=0.3, ok=True, deps=(), weight=0):
+    def job(self, sched, name, lane, secs=0.3, ok=True, deps=(), after=(), weight=0):
         def fn(j):
             with self.lock:
                 self.running.append(j)
                 self.order.append(name)
-                builds = sum(1 for r in self.running if r.lane == "build")
+                builds = sum(1 for r in self.running if r.lane in check.BUILD_LANES)
+                for lane in check.BUILD_LANES:
+                    n = sum(1 for r in self.running if r.lane == lane)
+                    self.max_per_lane[lane] = max(self.max_per_lane.get(lane, 0), n)
+                if builds > 1:
+                    self.overlaps.add(tuple(sorted(r.name for r in self.running
+                                                   if r.lane in check.BUILD_LANES)))
                 vms = sum(1 for r in self.running if r.lane == "vm")
                 self.max_builds = max(self.max_builds, builds)
                 self.max_vms = max(self.max_vms, vms)
             time.sleep(secs)
             with self.lock:
-                if any(r.lane == "build" for r in self.running):
+                if any(r.lane in check.BUILD_LANES for r in self.running):
                     self.vms_beside_build = max(self.vms_beside_build,
                                                 sum(1 for r in self.running if r.lane == "vm"))
                 self.running.remove(j)
             return ok
-        return sched.add(check.Job(name, lane, fn, deps=deps, weight=weight))
+        return sched.add(check.Job(name, lane, fn, deps=deps, after=after, weight=weight))
 
-    def test_builds_one_at_a_time_suites_after_their_initramfs(self):
+    def test_one_kernel_and_one_image_at_a_time_suites_after_their_initramfs(self):
         s = check.Scheduler(2)
-        for a in ("a", "b"):
-            k = self.job(s, f"{a}/kernel", "build")
-            i = self.job(s, f"{a}/initramfs", "build", deps=[k])
+        inits = []
+        for a in ("a", "b", "c"):
+            k = self.job(s, f"{a}/kernel", "kernel")
+            inits.append(self.job(s, f"{a}/initramfs", "image", deps=[k]))
             for n in range(3):
-                self.job(s, f"{a}/suite{n}", "vm", deps=[i])
+                self.job(s, f"{a}/suite{n}", "vm", deps=[inits[-1]])
+        self.job(s, "host/userspace", "image", after=inits)
         s.run()
-        self.assertEqual(self.max_builds, 1)
-        for a in ("a", "b"):
+        self.assertEqual(self.max_per_lane, {"kernel": 1, "image": 1})
+        # the initramfs is made beside the next kernel, never beside its own
+        self.assertIn(("a/initramfs", "b/kernel"), self.overlaps)
+        self.assertFalse(any(f"{a}/kernel" in o and f"{a}/initramfs" in o
+                             for a in "abc" for o in self.overlaps))
+        for a in ("a", "b", "c"):
             first_suite = min(self.order.index(f"{a}/suite{n}") for n in range(3))
             self.assertLess(self.order.index(f"{a}/initramfs"), first_suite)
-        # builds in the order they were added
-        self.assertLess(self.order.index("a/initramfs"), self.order.index("b/kernel"))
+        # each lane in the order its jobs were added
+        kernels = [o for o in self.order if o.endswith("/kernel")]
+        self.assertEqual(kernels, ["a/kernel", "b/kernel", "c/kernel"])
+        images = [o for o in self.order if s.jobs[[j.name for j in s.jobs].index(o)].lane == "image"]
+        self.assertEqual(images, ["a/initramfs", "b/initramfs", "c/initramfs", "host/userspace"])
         self.assertTrue(all(j.ok for j in s.jobs))
+
+    def test_after_waits_for_failed_jobs_too(self):
+        # host/userspace reads every architecture's images: it runs after
+        # each initramfs has ended, made or failed, and not before
+        s = check.Scheduler(2)
+        k = self.job(s, "a/kernel", "kernel", 0.1)
+        i = self.job(s, "a/initramfs", "image", 0.4, ok=False, deps=[k])
+        u = self.job(s, "host/userspace", "image", 0.1, after=[i])
+        s.run()
+        self.assertEqual(self.order, ["a/kernel", "a/initramfs", "host/userspace"])
+        self.assertIs(u.ok, True)
 
     def test_one_guest_beside_a_build_one_per_core_after(self):
         s = check.Scheduler(2)
-        k = self.job(s, "a/kernel", "build", 0.2)
-        i = self.job(s, "a/initramfs", "build", 0.2, deps=[k])
-        self.job(s, "b/kernel", "build", 1.5)	# runs while a's suites do
+        k = self.job(s, "a/kernel", "kernel", 0.2)
+        i = self.job(s, "a/initramfs", "image", 0.2, deps=[k])
+        self.job(s, "b/kernel", "kernel", 1.5)	# runs while a's suites do
         for n in range(6):
             self.job(s, f"a/suite{n}", "vm", 0.4, deps=[i])
         s.run()
@@ -88,11 +118,11 @@ class Schedule(unittest.TestCase):
 
     def test_failed_kernel_stops_only_its_architecture(self):
         s = check.Scheduler(2)
-        k = self.job(s, "a/kernel", "build", ok=False)
-        i = self.job(s, "a/initramfs", "build", deps=[k])
+        k = self.job(s, "a/kernel", "kernel", ok=False)
+        i = self.job(s, "a/initramfs", "image", deps=[k])
         sa = self.job(s, "a/suite", "vm", deps=[i])
-        kb = self.job(s, "b/kernel", "build")
-        ib = self.job(s, "b/initramfs", "build", deps=[kb])
+        kb = self.job(s, "b/kernel", "kernel")
+        ib = self.job(s, "b/initramfs", "image", deps=[kb])
         sb = self.job(s, "b/suite", "vm", deps=[ib])
         s.run()
         self.assertNotIn("a/initramfs", self.order)
@@ -103,7 +133,7 @@ class Schedule(unittest.TestCase):
 
     def test_longest_suite_first(self):
         s = check.Scheduler(1)
-        k = self.job(s, "a/kernel", "build", 0.1)
+        k = self.job(s, "a/kernel", "kernel", 0.1)
         for n, w in enumerate((100, 1800, 300)):
             self.job(s, f"a/s{w}", "vm", 0.1, deps=[k], weight=w)
         s.run()

@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "bed.h"
 
@@ -69,6 +70,8 @@ static void mounts(void)
 static int run(const char *name, const char *next)
 {
 	char path[256], env_next[1100];
+	struct timespec t0, t1;
+	double secs;
 	int status;
 	pid_t pid;
 
@@ -78,6 +81,7 @@ static int run(const char *name, const char *next)
 		return 1;
 	}
 	say("run %s", name);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = fork();
 	if (pid == 0) {
 		char *argv[] = { path, NULL };
@@ -98,11 +102,14 @@ static int run(const char *name, const char *next)
 			return 1;
 		}
 	}
+	/* the time each program took: the suites' budget, in every log */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (WIFEXITED(status)) {
-		say("%s exited with %d", name, WEXITSTATUS(status));
+		say("%s exited with %d (%.1f s)", name, WEXITSTATUS(status), secs);
 		return WEXITSTATUS(status);
 	}
-	say("%s killed by signal %d", name, WTERMSIG(status));
+	say("%s killed by signal %d (%.1f s)", name, WTERMSIG(status), secs);
 	return 1;
 }
 
