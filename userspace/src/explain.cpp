@@ -174,6 +174,12 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"not permitted (no CAP_SYS_BOOT, kexec_load_disabled, or lockdown refused the "
 			"image's signature)", "dmesg says which"};
 	case EACCES:
+		// after the parser ran: it named bytes the signature does not cover
+		if (has_parser && c.notified)
+			return {"the image's parser asked the kernel to load or decompress bytes the image's "
+				"signature does not cover (the certificate table, or a gap between sections): "
+				"a damaged or forged image",
+				"dmesg names the range; get an intact copy of the image"};
 		return {"refused by the security policy (IMA appraisal or an LSM)",
 			"see the audit log or dmesg for the policy rule"};
 	case EBUSY:

@@ -57,6 +57,20 @@ TEST(Explain, TheLineAUserSees)
 	EXPECT_NE(std::string::npos, std::string(load_error(req, out).what()).find("--timeout"));
 }
 
+// EACCES before the parser ran is the policy's (IMA, an LSM); after it,
+// the kernel refused a range the signature does not cover
+TEST(Explain, EaccesAfterTheParserIsAnUnsignedRange)
+{
+	ErrnoContext c;
+
+	c.has_parser = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EACCES, c).what.find("security policy"));
+	c.notified = true;
+	Explained x = explain_kexec_errno(EACCES, c);
+	EXPECT_NE(std::string::npos, x.what.find("signature does not cover")) << x.what;
+	EXPECT_NE(std::string::npos, x.hint.find("intact copy")) << x.hint;
+}
+
 TEST(Explain, TheLoadersFailureComesFirst)
 {
 	LoadRequest req;
