@@ -15,6 +15,10 @@ A guest run passes only when:
 - QEMU did not time out or fail, and init printed "bed: done" last;
 - at least one result was printed.
 
+Counted as KTAP says: an expected failure (XFAIL, "not ok # TODO") did not
+pass; it counts as skipped (and as an expected failure), never as passed.
+Directives are case-insensitive; "1..0 # SKIP" is one skip.
+
 Usage: ktap.py LOG --name ARCH/SUITE [--timed-out] [--problem TEXT]... [--host] [--json OUT]
 Exit status: 0 when the run passed, 1 otherwise.
 """
@@ -23,8 +27,11 @@ import json
 import re
 import sys
 
-RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?(.*?)(?: # (SKIP|XFAIL|XPASS|TODO)\b ?(.*)| #  ?(.*))?$")
-PLAN = re.compile(r"^1\.\.(\d+)")
+# TAP's directives are case-insensitive ("# skip" is a skip); kselftest
+# prints a failure's reason after "#  " (two spaces), never a directive
+RESULT = re.compile(r"^(not ok|ok) (\d+)(?: -)? ?(.*?)(?: # ((?i:SKIP|XFAIL|XPASS|TODO))\b ?(.*)| #  ?(.*))?$")
+# a plan; "1..0 # SKIP why": the whole program skipped
+PLAN = re.compile(r"^1\.\.(\d+)(?:\s+#\s*(?i:SKIP)\b\s*(.*))?")
 HEADER = re.compile(r"^(?:TAP|KTAP) version \d+")
 STAGE = re.compile(r"^bed: stage (\d+): tests (\S*)")
 EXITED = re.compile(r"^bed: (\S+) (exited with (\d+)|killed by signal (\d+))")
@@ -40,7 +47,7 @@ KERNEL_BAD = re.compile(
 PRINTK_TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"
 SUBTEST = re.compile(r"^    # Subtest: (\S+)")
-SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # (SKIP)\b ?(.*))?$")
+SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # ((?i:SKIP))\b ?(.*))?$")
 
 
 class Run:
@@ -51,10 +58,12 @@ class Run:
         self.done = False
 
     def counts(self):
+        """passed, failed, skipped, and among the skipped the expected
+        failures (XFAIL, "not ok # TODO"): they did not pass"""
         c = {"passed": 0, "failed": 0, "skipped": 0, "xfail": 0}
         for status, _, _, _ in self.results:
             c[{"pass": "passed", "fail": "failed", "skip": "skipped",
-               "xfail": "passed", "xpass": "failed"}[status]] += 1
+               "xfail": "skipped", "xpass": "failed"}[status]] += 1
             if status == "xfail":
                 c["xfail"] += 1
         c["failed"] += len(self.problems)
@@ -139,7 +148,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 continue
             m = SUBRESULT.match(line)
             if m and doc["subtest"]:
-                status = classify(m.group(1) == "ok", m.group(4) or "")
+                status = classify(m.group(1) == "ok", (m.group(4) or "").upper())
                 doc["cases"] += 1
                 doc["case_failed"] |= status == "fail"
                 run.results.append((status, f"kunit: {doc['subtest']}: {m.group(3).strip()}",
@@ -148,6 +157,9 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
         m = PLAN.match(line)
         if m and doc["plan"] is None:
             doc["plan"] = int(m.group(1))
+            if doc["plan"] == 0 and m.group(2) is not None:
+                run.results.append(("skip", doc["program"] or "a test", "SKIP",
+                                    m.group(2).strip()))
             continue
         m = RESULT.match(line)
         if m:
@@ -157,7 +169,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 run.problems.append(f"{doc['program']}: result number {num} printed twice")
             doc["numbers"].add(num)
             ok = m.group(1) == "ok"
-            directive = m.group(4) or ""
+            directive = (m.group(4) or "").upper()
             reason = (m.group(5) if directive else m.group(6)) or ""
             label = m.group(3).strip()
             if doc["program"] and not host:

@@ -34,7 +34,8 @@ class Judge(unittest.TestCase):
     def test_good_run_passes(self):
         r = judge(GOOD)
         self.assertEqual(r.problems, [])
-        self.assertEqual(r.counts(), {"passed": 3, "failed": 0, "skipped": 0, "xfail": 1})
+        # the expected failure did not pass: skipped, never passed
+        self.assertEqual(r.counts(), {"passed": 2, "failed": 0, "skipped": 1, "xfail": 1})
 
     def test_not_ok_fails(self):
         lines = [l.replace("ok 1 global", "not ok 1 global") for l in GOOD]
@@ -66,7 +67,8 @@ class Judge(unittest.TestCase):
     def test_kunit_cases_at_boot_are_results(self):
         r = judge(self.KUNIT + GOOD)
         self.assertEqual(r.problems, [])
-        self.assertEqual(r.counts()["passed"], 3 + 3)
+        # three KUnit cases, and GOOD's two passes (its XFAIL did not pass)
+        self.assertEqual(r.counts()["passed"], 3 + 2)
         self.assertIn("kunit: kexec_pe_coff: kpe_coff_every_truncation", [x[1] for x in r.results])
 
     def test_kunit_failures_fail(self):
@@ -146,6 +148,28 @@ class Judge(unittest.TestCase):
                              ("not ok 1 a #  reason", "fail")):
             r = ktap.judge(["KTAP version 1", "1..1", line], "host/t", host=True)
             self.assertEqual(r.results[0][0], status, line)
+
+    def test_directives_are_case_insensitive(self):
+        for line, status in (("ok 1 a # skip no image", "skip"), ("ok 1 a # Skip", "skip"),
+                             ("not ok 1 a # todo later", "xfail"), ("ok 1 a # xfail why", "xfail"),
+                             ("ok 1 a # xpass", "xpass")):
+            r = ktap.judge(["KTAP version 1", "1..1", line], "host/t", host=True)
+            self.assertEqual(r.results[0][0], status, line)
+            self.assertEqual(r.counts()["passed"], 0, line)
+
+    def test_expected_failures_are_not_passed(self):
+        r = ktap.judge(["KTAP version 1", "1..3", "ok 1 a # XFAIL why", "not ok 2 b # TODO later",
+                        "ok 3 c"], "host/t", host=True)
+        self.assertEqual(r.counts(), {"passed": 1, "failed": 0, "skipped": 2, "xfail": 2})
+
+    def test_plan_zero_with_skip_is_one_skip(self):
+        r = ktap.judge(["KTAP version 1", "1..0 # SKIP no kexec_pe in this kernel"], "host/t", host=True)
+        self.assertEqual(r.problems, [])
+        self.assertEqual(r.counts(), {"passed": 0, "failed": 0, "skipped": 1, "xfail": 0})
+        self.assertEqual(r.results[0][3], "no kexec_pe in this kernel")
+        # without the directive, a run that printed nothing still fails
+        r = ktap.judge(["KTAP version 1", "1..0"], "host/t", host=True)
+        self.assertIn("no test results were printed", r.problems)
 
     def test_header_without_plan_fails(self):
         r = ktap.judge(["KTAP version 1", "ok 1 a"], "host/t", host=True)
