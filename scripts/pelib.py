@@ -36,6 +36,20 @@ def sections(path):
     return out
 
 
+def elf_section(data, name):
+    """(offset, size) of section @name in the ELF64 object @data."""
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    strtab = struct.unpack_from("<QQ", data, shoff + shstrndx * shentsize + 0x18)
+    for i in range(shnum):
+        h = shoff + i * shentsize
+        noff, = struct.unpack_from("<I", data, h)
+        start = strtab[0] + noff
+        if data[start:data.index(b"\0", start)].decode() == name:
+            return struct.unpack_from("<QQ", data, h + 0x18)
+    die(f"no ELF section {name}")
+
+
 def patch(path, pos, data):
     """Overwrite the bytes at @pos of @path (after signing: the mutation)."""
     with open(path, "r+b") as f:
