@@ -75,11 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 			// the one .bpf in place
 			for (std::size_t i = 0; i < pe.sections().size(); i++) {
 				const Section &s = pe.sections()[i];
-				const Section *t = &out.sections()[i];
 				if (s.name == ".bpf" || s.data.empty())
 					continue;
-				if (!t || t->raw_offset != s.raw_offset || t->data.size() != s.data.size() ||
-				    std::memcmp(t->data.data(), s.data.data(), s.data.size()))
+				// embed adds a section or replaces one: never fewer
+				if (i >= out.sections().size())
+					std::abort();
+				const Section &t = out.sections()[i];
+				if (t.raw_offset != s.raw_offset || t.data.size() != s.data.size() ||
+				    std::memcmp(t.data.data(), s.data.data(), s.data.size()))
 					std::abort();
 			}
 		} catch (const Error &) {

@@ -201,8 +201,7 @@ TEST(Binary, InspectEveryTestImage)
 				continue;
 			}
 			const bool addon = name.rfind("addon-", 0) == 0;
-			const bool parser = !addon && name != "nobpf.efi" && name != "unsigned.efi" &&
-					    name != "kernel.signed";
+			const bool parser = !addon && name != "nobpf.efi" && name != "unsigned.efi";
 			// an addon: no .linux, a .cmdline; a UKI: .cmdline and .osrel
 			EXPECT_NE(std::string::npos, r.out.find("{\"name\":\".cmdline\"")) << name;
 			EXPECT_EQ(addon, r.out.find("\"kind\":\"UKI addon\"") != std::string::npos) << name;
