@@ -11,7 +11,9 @@ A guest run passes only when:
 - no result failed: "not ok" (except with a TODO directive), or "ok # XPASS"
   and "ok # TODO" (an expected failure started passing: update the test);
 - the kernel printed no panic, oops, BUG, WARNING, KASAN/UBSAN, lockdep or
-  kmemleak report;
+  kmemleak report; the one exception is the panic of sysrq c that a
+  program announced just before ("bed: expect a crash: ..."), and only
+  when the crash kernel then started the next stage;
 - QEMU did not time out or fail, and init printed "bed: done" last;
 - at least one result was printed.
 
@@ -45,6 +47,10 @@ KERNEL_BAD = re.compile(
     r"INFO: possible .*locking|INFO: task .* blocked for more than|"
     r"unreferenced object|BUG kmalloc")
 PRINTK_TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+# A program that crashes the kernel on purpose (kdump tests) says so first;
+# then the panic of sysrq c is expected once, and the next stage must start.
+EXPECT_CRASH = "bed: expect a crash: "
+SYSRQ_PANIC = "Kernel panic - not syncing: sysrq triggered crash"
 # KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"
 SUBTEST = re.compile(r"^    # Subtest: (\S+)")
 SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # ((?i:SKIP))\b ?(.*))?$")
@@ -97,8 +103,12 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                     f"{who} announced {doc['plan']} results and printed {doc['seen']}")
         doc = None
 
+    crash = None               # None, "expected", "seen" (the panic came)
     for raw in lines:
         line = raw.rstrip("\r\n")
+        if crash == "expected" and SYSRQ_PANIC in line:
+            crash = "seen"
+            continue
         if KERNEL_BAD.search(line):
             run.problems.append("kernel: " + PRINTK_TS.sub("", line).strip())
             continue
@@ -107,6 +117,8 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
         if not host:
             m = STAGE.match(line)
             if m:
+                if crash == "seen":
+                    crash = None
                 close_doc()
                 stages.append({"tests": [t for t in m.group(2).split(",") if t],
                                "ran": [], "exited": set()})
@@ -128,6 +140,9 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                     stages[-1]["exited"].add(m.group(1))
                 if m.group(3) != "0":
                     run.problems.append(f"{m.group(1)} {m.group(2)}")
+                continue
+            if line.startswith(EXPECT_CRASH):
+                crash = "expected"
                 continue
             if line.startswith("bed: test "):
                 run.problems.append(line[len("bed: "):])
@@ -197,6 +212,10 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
             if nxt is None or p not in nxt["tests"]:
                 run.problems.append(f"{p} was announced in stage {i + 1} but never ran")
 
+    if crash == "seen":
+        run.problems.append("the crash kernel did not start after the expected crash")
+    elif crash == "expected":
+        run.problems.append("the expected crash did not happen")
     run.problems.extend(problems)
     if timed_out:
         run.problems.append("timed out (QEMU killed)")

@@ -101,6 +101,37 @@ class Judge(unittest.TestCase):
                     "[ 1.0] unreferenced object 0xffff888003a1b000 (size 64):"):
             self.assertGreater(judge(GOOD + [bad]).counts()["failed"], 0, bad)
 
+    def kdump_run(self):
+        i = GOOD.index("bed: kexec into stage 2: /boot/bzImage")
+        return (GOOD[:i] + ["bed: expect a crash: sysrq c while a session waits",
+                            "[   9.1] sysrq: Trigger a crash",
+                            "[   9.1] Kernel panic - not syncing: sysrq triggered crash"]
+                + GOOD[i + 1:])
+
+    def test_announced_crash_passes_when_the_crash_kernel_starts(self):
+        r = judge(self.kdump_run())
+        self.assertEqual(r.problems, [])
+
+    def test_announced_crash_without_crash_kernel_fails(self):
+        lines = self.kdump_run()
+        lines = lines[:lines.index("bed: stage 2: tests kexec_stage2")]
+        r = judge(lines)
+        self.assertIn("the crash kernel did not start after the expected crash", r.problems)
+
+    def test_crash_not_announced_or_twice_fails(self):
+        lines = [l for l in self.kdump_run() if not l.startswith("bed: expect a crash")]
+        self.assertTrue(any("sysrq triggered crash" in p for p in judge(lines).problems))
+        lines = self.kdump_run()
+        lines.insert(-1, "[   20.1] Kernel panic - not syncing: sysrq triggered crash")
+        self.assertTrue(any("sysrq triggered crash" in p for p in judge(lines).problems))
+
+    def test_other_panic_after_announcement_fails(self):
+        lines = [l.replace("sysrq triggered crash", "Attempted to kill init!")
+                 for l in self.kdump_run()]
+        r = judge(lines)
+        self.assertTrue(any("Attempted to kill init" in p for p in r.problems))
+        self.assertIn("the expected crash did not happen", r.problems)
+
     def test_silent_second_kernel_fails(self):
         lines = GOOD[:GOOD.index("bed: kexec into stage 2: /boot/bzImage") + 1]
         r = judge(lines)

@@ -481,4 +481,41 @@ static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
 	return ret;
 }
 
+/*
+ * The command line of a second kernel: the running one without bed.*
+ * parameters and without those named in @drop (NULL-ended prefixes, such
+ * as "crashkernel="), plus stage 2's: the second kernel runs kexec_stage2,
+ * then what was to follow this program (BED_NEXT, from /init), and gets
+ * @nonce as bed.nonce=. 0, or -E2BIG when it does not fit.
+ */
+static inline int bed_stage2_cmdline(char *out, size_t size, const char *nonce,
+				     const char *const *drop)
+{
+	const char *next = getenv("BED_NEXT");
+	char cur[BED_CMDLINE_MAX];
+	char *p, *save = NULL;
+	size_t len = 0;
+	int n, i;
+
+	if (bed_read_file("/proc/cmdline", cur, sizeof(cur)) < 0)
+		return -errno;
+	for (p = strtok_r(cur, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+		bool dropped = !strncmp(p, "bed.", 4);
+
+		for (i = 0; drop && drop[i] && !dropped; i++)
+			dropped = !strncmp(p, drop[i], strlen(drop[i]));
+		if (dropped)
+			continue;
+		n = snprintf(out + len, size - len, "%s ", p);
+		if (n < 0 || (size_t)n >= size - len)
+			return -E2BIG;
+		len += n;
+	}
+	n = snprintf(out + len, size - len, "bed.stage=2 bed.test=kexec_stage2%s%s bed.nonce=%s",
+		     next && *next ? "," : "", next ? next : "", nonce);
+	if (n < 0 || (size_t)n >= size - len)
+		return -E2BIG;
+	return 0;
+}
+
 #endif /* BED_H */

@@ -15,36 +15,6 @@
 
 #define STAGE2_INITRD "/tmp/stage2.cpio"
 
-/*
- * The running command line without bed.* parameters, plus stage 2's: the
- * second kernel runs kexec_stage2, then what was to follow this program
- * (BED_NEXT, from /init). -E2BIG when it does not fit.
- */
-static int stage2_cmdline(char *out, size_t size, const char *nonce)
-{
-	const char *next = getenv("BED_NEXT");
-	char cur[BED_CMDLINE_MAX];
-	char *p, *save = NULL;
-	size_t len = 0;
-	int n;
-
-	if (bed_read_file("/proc/cmdline", cur, sizeof(cur)) < 0)
-		return -errno;
-	for (p = strtok_r(cur, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
-		if (!strncmp(p, "bed.", 4))
-			continue;
-		n = snprintf(out + len, size - len, "%s ", p);
-		if (n < 0 || (size_t)n >= size - len)
-			return -E2BIG;
-		len += n;
-	}
-	n = snprintf(out + len, size - len, "bed.stage=2 bed.test=kexec_stage2%s%s bed.nonce=%s",
-		     next && *next ? "," : "", next ? next : "", nonce);
-	if (n < 0 || (size_t)n >= size - len)
-		return -E2BIG;
-	return 0;
-}
-
 static int kexec_into_stage2(void)
 {
 	char nonce[32], cmdline[BED_CMDLINE_MAX], out[4096];
@@ -63,7 +33,7 @@ static int kexec_into_stage2(void)
 		printf("bed: test kexec_roundtrip: stage 2 initrd %s: %s\n", STAGE2_INITRD, strerror(-ret));
 		return 1;
 	}
-	ret = stage2_cmdline(cmdline, sizeof(cmdline), nonce);
+	ret = bed_stage2_cmdline(cmdline, sizeof(cmdline), nonce, NULL);
 	if (ret) {
 		printf("bed: test kexec_roundtrip: stage 2 command line: %s\n", strerror(-ret));
 		return 1;

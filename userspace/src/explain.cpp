@@ -156,6 +156,20 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"/proc/kexec_pe/require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
+		// a command line given for an image that carries its own: under
+		// enforcement the image's boots, so the kernel refuses the load
+		// (before the parser is exposed, after the signature check)
+		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
+		    c.image_signed != false && (!c.perm.lockdown.empty() || c.perm.sig_enforced))
+			return {std::string("refused by ") +
+				(c.perm.lockdown.empty() ? "enforced signatures"
+							 : "lockdown (" + c.perm.lockdown + ")") +
+				": the image carries its own command line (its manifest pins one), which "
+				"is the one that boots when signatures are enforced, so the command line "
+				"given would not be used",
+				"load it without --append, --command-line or --reuse-cmdline (add to its "
+				"command line with a signed addon); if that is not it, its signature did "
+				"not verify: dmesg says which"};
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
 		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
 			return {std::string("refused by ") +
@@ -275,6 +289,8 @@ Error load_error(const LoadRequest &req, const LoadOutcome &out, const Permissio
 	c.addons = !req.files.empty();
 	c.image_signed = out.image_signed;
 	c.has_manifest = out.has_manifest;
+	c.pins_cmdline = out.pins_cmdline;
+	c.cmdline_given = req.cmdline && !req.cmdline->empty();
 	c.notified = out.notified;
 	c.require_manifest = perm.require_manifest;
 	c.perm = perm;

@@ -30,6 +30,8 @@ struct ErrnoContext {
 	bool addons = false;		// --addon files were given
 	std::optional<bool> image_signed;	// a PE with a certificate table
 	std::optional<bool> has_manifest;	// a .kexecmf section
+	std::optional<bool> pins_cmdline;	// its manifest pins a command line
+	bool cmdline_given = false;	// a command line was passed
 	bool notified = false;		// the kernel exposed the parser
 	bool require_manifest = false;	// /proc/kexec_pe/require_manifest
 	PermissionState perm;

@@ -2,6 +2,7 @@
 #include "session.hpp"
 
 #include "bpf.hpp"
+#include "manifest.hpp"
 #include "pe.hpp"
 
 #include <linux/kexec_pe.h>
@@ -234,7 +235,18 @@ ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &n
 		const Section *bpf = pe.find(KEXEC_PE_BPF_SECTION);
 		p.has_parser = bpf != nullptr;
 		p.image_signed = pe.signed_();
-		p.has_manifest = pe.find(KEXEC_PE_MANIFEST_SECTION) != nullptr;
+		const Section *mf = pe.find(KEXEC_PE_MANIFEST_SECTION);
+		p.has_manifest = mf != nullptr;
+		if (mf) {
+			try {
+				p.pins_cmdline = false;
+				for (const ManifestPart &part :
+				     parse_manifest(mf->data, bytes.size(), name + ": section .kexecmf"))
+					*p.pins_cmdline |= part.dst == KEXEC_PE_DST_CMDLINE;
+			} catch (const Error &) {
+				p.pins_cmdline.reset();	// the kernel says what is wrong
+			}
+		}
 		if (bpf && maps) {
 			try {
 				BpfObjectInfo info = describe_bpf(bpf->data, name + ": section .bpf");
@@ -394,6 +406,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 		out.has_parser = p.has_parser;
 		out.image_signed = p.image_signed;
 		out.has_manifest = p.has_manifest;
+		out.pins_cmdline = p.pins_cmdline;
 		if (!p.note.empty())
 			trace.note("not parsed here: " + p.note);
 	}

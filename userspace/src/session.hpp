@@ -112,6 +112,7 @@ struct LoadOutcome {
 	bool has_parser = false;	// the image has a .bpf section
 	std::optional<bool> image_signed;	// a PE with a certificate table
 	std::optional<bool> has_manifest;	// a .kexecmf section
+	std::optional<bool> pins_cmdline;	// the manifest pins a command line
 	bool notified = false;		// the kernel exposed it
 	std::size_t parser_size = 0;
 	std::optional<Error> loader_error;	// the loader thread's failure
@@ -128,6 +129,7 @@ struct ImageProbe {
 	bool takes_files = false;	// the parser has a kexec_pe_files map
 	std::optional<bool> image_signed;
 	std::optional<bool> has_manifest;	// a .kexecmf section
+	std::optional<bool> pins_cmdline;	// its manifest pins a command line
 	std::string note;
 };
 // What kexec-pe needs to know of an image before loading it; the parser's

@@ -122,6 +122,33 @@ TEST(Explain, Eperm)
 	EXPECT_EQ(geteuid() == 0, now.cap_sys_boot);
 }
 
+// EPERM for a command line given with an image that pins its own, under
+// enforcement: say which option to drop
+TEST(Explain, EpermForAGivenCommandLine)
+{
+	ErrnoContext c;
+	c.has_parser = true;
+	c.image_signed = true;
+	c.has_manifest = true;
+	c.pins_cmdline = true;
+	c.cmdline_given = true;
+	c.perm.lockdown = "integrity";
+	Explained e = explain_kexec_errno(EPERM, c);
+	EXPECT_NE(std::string::npos, e.what.find("carries its own command line")) << e.what;
+	EXPECT_NE(std::string::npos, e.hint.find("without --append")) << e.hint;
+	// no command line given, or none pinned: not that
+	c.cmdline_given = false;
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EPERM, c).what.find("command line"));
+	c.cmdline_given = true;
+	c.pins_cmdline = false;
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EPERM, c).what.find("command line"));
+	// enforced through /proc/kexec_pe/status (sig_enforce, IMA appraisal)
+	c.pins_cmdline = true;
+	c.perm.lockdown.clear();
+	c.perm.sig_enforced = true;
+	EXPECT_EQ(0u, explain_kexec_errno(EPERM, c).what.find("refused by enforced signatures: the image carries"));
+}
+
 TEST(Explain, AddonsAreNamed)
 {
 	ErrnoContext c;
