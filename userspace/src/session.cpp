@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
@@ -103,6 +104,47 @@ UniqueFd register_loader(const KernelInterface &k, const std::string &image, int
 			    std::to_string(KEXEC_PE_TIMEOUT_MAX_MS) + ")");
 	default:
 		throw Error(err, path, std::string("register: ") + std::strerror(err));
+	}
+}
+
+// Hand each addon and side-car file to the registration (struct
+// kexec_pe_file), under the name the parser's map gives it: the kernel
+// looks no path up, it takes these files.
+void hand_over_files(int reg, const LoadRequest &req)
+{
+	for (const std::string &f : req.files) {
+		kexec_pe_file kf = {};
+		struct stat st;
+
+		if (f.size() >= sizeof(kf.path))
+			throw Error(ENAMETOOLONG, f, "the kernel takes addons and side-car files named "
+				    "in at most " + std::to_string(sizeof(kf.path) - 1) + " bytes",
+				    "move it to a shorter path");
+		// O_NONBLOCK: a FIFO in its place must not block kexec-pe
+		UniqueFd fd = open_file(f, O_RDONLY | O_NONBLOCK, "open the addon or side-car file");
+		if (fstat(fd.get(), &st))
+			throw_errno(f, "fstat");
+		if (!S_ISREG(st.st_mode))
+			throw Error(EINVAL, f, "not a regular file", "addons and side-car files are "
+				    "regular files: remove it or give another with --addon");
+		kf.version = KEXEC_PE_ABI_VERSION;
+		kf.fd = fd.get();
+		std::memcpy(kf.path, f.data(), f.size());
+		if (::write(reg, &kf, sizeof(kf)) == sizeof(kf))
+			continue;
+		int err = errno;
+		switch (err) {
+		case EEXIST:
+			throw Error(err, f, "named twice", "give each addon or side-car file once");
+		case ENOSPC:
+			throw Error(err, f, "more addons and side-car files than the kernel takes (" +
+				    std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + ")",
+				    "remove some, or load with --no-addons");
+		default:
+			throw Error(err, f, std::string("cannot hand the file to the kernel: ") +
+				    std::strerror(err),
+				    "a kernel without struct kexec_pe_file takes no addons: load with --no-addons");
+		}
 	}
 }
 
@@ -427,6 +469,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 	Shared s{k, req, trace, {}, make_eventfd("notify"), make_eventfd("done"),
 		 make_eventfd("stop"), {}, {}, out};
 	s.reg = register_loader(k, req.image, s.notify.get(), s.done.get(), req.timeout_ms);
+	hand_over_files(s.reg.get(), req);
 	trace.step(Step::Registered, "notify_fd " + std::to_string(s.notify.get()) +
 		   ", done_fd " + std::to_string(s.done.get()) + ", timeout " +
 		   (req.timeout_ms ? std::to_string(req.timeout_ms) + " ms" : "the kernel's"));

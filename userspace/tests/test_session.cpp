@@ -56,6 +56,8 @@ public:
 	bool attached = false;
 	bool registered_seen = false;
 	std::vector<std::string> files;
+	std::vector<std::string> handed;	// struct kexec_pe_file names
+	bool called = false;
 	Fault fault;
 
 	SimKernel()
@@ -115,6 +117,15 @@ public:
 		kexec_pe_register reg;
 		ssize_t n = read(fifo.get(), &reg, sizeof(reg));
 
+		called = true;
+		// the files handed over after the registration (the kernel
+		// takes its reference at the write; kexec-pe has closed them)
+		kexec_pe_file kf;
+		while (n == sizeof(reg) && read(fifo.get(), &kf, sizeof(kf)) == sizeof(kf)) {
+			if (kf.version != KEXEC_PE_ABI_VERSION || kf.flags || kf.fd < 0)
+				return -EINVAL;
+			handed.emplace_back(kf.path);
+		}
 		if (before_expose)
 			return -before_expose;
 		if (n != sizeof(reg))
@@ -218,7 +229,10 @@ TEST(Handshake, Loads)
 {
 	SimKernel sim;
 	LoadRequest req;
-	req.files = {"/boot/a.addon.efi", "/boot/b.addon.efi"};
+	for (const char *name : {"a.addon.efi", "b.addon.efi"}) {
+		req.files.push_back((sim.dir.path() / name).string());
+		write_bytes(req.files.back(), {1, 2, 3});
+	}
 	Loaded l = run_load(sim, req);
 
 	EXPECT_EQ(0, l.out.kexec_errno);
@@ -228,8 +242,35 @@ TEST(Handshake, Loads)
 	EXPECT_FALSE(l.out.loader_error);
 	EXPECT_EQ(kHappy, l.steps);
 	EXPECT_EQ(req.files, sim.files);
+	EXPECT_EQ(req.files, sim.handed);
 	EXPECT_EQ(0, g_live_parsers.load());	// detached once the call returned
 	EXPECT_TRUE(sim.registration_ended());	// and unregistered
+}
+
+// Each file is handed to the registration as an open regular file under
+// the name the parser's map gives it; anything else fails before the
+// kernel is called
+TEST(Handshake, FilesAreHandedOverAsRegularFiles)
+{
+	SimKernel sim;
+	LoadRequest req;
+	req.files = {(sim.dir.path() / "c.addon.efi").string()};
+	write_bytes(req.files[0], {1, 2, 3});
+	Loaded l = run_load(sim, req);
+	EXPECT_EQ(0, l.out.kexec_errno);
+	EXPECT_EQ(req.files, sim.handed);
+
+	SimKernel sim2;
+	LoadRequest dir;
+	dir.files = {sim2.dir.path().string()};
+	try {
+		run_load(sim2, dir);
+		ADD_FAILURE() << "a directory was handed over";
+	} catch (const Error &e) {
+		EXPECT_EQ(EINVAL, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("not a regular file")) << e.what();
+	}
+	EXPECT_FALSE(sim2.called);
 }
 
 TEST(Handshake, ImageWithoutParserSkipsIt)
