@@ -81,6 +81,18 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			"check the architecture; a UKI or EFI zboot image needs a kernel with "
 			"CONFIG_KEXEC_PE_BPF and a .bpf parser in the image (kexec-pe inspect shows it)"};
 	case EINVAL:
+		// a command line given for an image that carries its own: under
+		// enforcement the image's boots, so the kernel refuses the load
+		// before the parser is exposed
+		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
+		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
+			return {std::string("refused: ") +
+				(c.perm.lockdown.empty() ? "signatures are enforced"
+							 : "lockdown (" + c.perm.lockdown + ") enforces signatures") +
+				", and the image carries its own command line (its manifest pins one), "
+				"which is the one that boots: the command line given would not be used",
+				"load it without --append, --command-line or --reuse-cmdline; add to its "
+				"command line with a signed addon"};
 		if (c.addons)
 			return {"invalid: a side-car file of no known kind (not *.cred, *.sysext.raw, "
 				"*.confext.raw), a command line with a NUL, or a kernel the loader refused",
@@ -156,20 +168,6 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"/proc/kexec_pe/require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
-		// a command line given for an image that carries its own: under
-		// enforcement the image's boots, so the kernel refuses the load
-		// (before the parser is exposed, after the signature check)
-		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
-		    c.image_signed != false && (!c.perm.lockdown.empty() || c.perm.sig_enforced))
-			return {std::string("refused by ") +
-				(c.perm.lockdown.empty() ? "enforced signatures"
-							 : "lockdown (" + c.perm.lockdown + ")") +
-				": the image carries its own command line (its manifest pins one), which "
-				"is the one that boots when signatures are enforced, so the command line "
-				"given would not be used",
-				"load it without --append, --command-line or --reuse-cmdline (add to its "
-				"command line with a signed addon); if that is not it, its signature did "
-				"not verify: dmesg says which"};
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
 		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
 			return {std::string("refused by ") +

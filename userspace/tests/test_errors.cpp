@@ -122,9 +122,9 @@ TEST(Explain, Eperm)
 	EXPECT_EQ(geteuid() == 0, now.cap_sys_boot);
 }
 
-// EPERM for a command line given with an image that pins its own, under
+// EINVAL for a command line given with an image that pins its own, under
 // enforcement: say which option to drop
-TEST(Explain, EpermForAGivenCommandLine)
+TEST(Explain, EinvalForAGivenCommandLine)
 {
 	ErrnoContext c;
 	c.has_parser = true;
@@ -133,20 +133,25 @@ TEST(Explain, EpermForAGivenCommandLine)
 	c.pins_cmdline = true;
 	c.cmdline_given = true;
 	c.perm.lockdown = "integrity";
-	Explained e = explain_kexec_errno(EPERM, c);
+	Explained e = explain_kexec_errno(EINVAL, c);
 	EXPECT_NE(std::string::npos, e.what.find("carries its own command line")) << e.what;
 	EXPECT_NE(std::string::npos, e.hint.find("without --append")) << e.hint;
-	// no command line given, or none pinned: not that
+	// no command line given, none pinned, or after the parser ran: not that
 	c.cmdline_given = false;
-	EXPECT_EQ(std::string::npos, explain_kexec_errno(EPERM, c).what.find("command line"));
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("its own command line"));
 	c.cmdline_given = true;
 	c.pins_cmdline = false;
-	EXPECT_EQ(std::string::npos, explain_kexec_errno(EPERM, c).what.find("command line"));
-	// enforced through /proc/kexec_pe/status (sig_enforce, IMA appraisal)
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("its own command line"));
 	c.pins_cmdline = true;
+	c.notified = true;
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("its own command line"));
+	c.notified = false;
+	// not enforced: not that either
 	c.perm.lockdown.clear();
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("its own command line"));
+	// enforced through /proc/kexec_pe/status (sig_enforce, IMA appraisal)
 	c.perm.sig_enforced = true;
-	EXPECT_EQ(0u, explain_kexec_errno(EPERM, c).what.find("refused by enforced signatures: the image carries"));
+	EXPECT_EQ(0u, explain_kexec_errno(EINVAL, c).what.find("refused: signatures are enforced, and the image carries"));
 }
 
 TEST(Explain, AddonsAreNamed)
