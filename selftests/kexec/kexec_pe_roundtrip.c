@@ -52,10 +52,9 @@ TEST(lockdown_on)
 static void refused_with(struct __test_metadata *_metadata, const char *img,
 			 const char *append, const char *err, const char *cause)
 {
-	if (append)
-		ASSERT_EQ(1, TOOL_RUN("-l", img, "--append", append)) TH_LOG("%s", out);
-	else
-		ASSERT_EQ(1, TOOL_RUN("-l", img)) TH_LOG("%s", out);
+	int ret = append ? TOOL_RUN("-l", img, "--append", append) : TOOL_RUN("-l", img);
+
+	ASSERT_EQ(1, ret) TH_LOG("%s", out);
 	TH_LOG("%s", strstr(out, "kexec-pe: /") ?: out);
 	ASSERT_NE(NULL, strstr(out, err)) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, cause)) TH_LOG("%s", out);
