@@ -37,7 +37,7 @@ TEST(policy_appraises_kexec_kernels)
 	ASSERT_LE(0, fd) TH_LOG("open " IMA "policy: %s", strerror(errno));
 	for (i = 0; i < sizeof(policy) / sizeof(policy[0]); i++)
 		ASSERT_EQ((ssize_t)strlen(policy[i]), write(fd, policy[i], strlen(policy[i])))
-			TH_LOG("%s: %s", policy[i], strerror(errno));
+			TH_LOG("rule %zu: %s", i + 1, strerror(errno));
 	ASSERT_EQ(0, close(fd)) TH_LOG("the policy was refused: %s", strerror(errno));
 	ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", status, sizeof(status)));
 	ASSERT_NE(NULL, strstr(status, "\nsig_enforced: 1\n"))
