@@ -442,12 +442,25 @@ static inline int bed_cpio_end(struct bed_cpio *c)
 	return -c->err;
 }
 
+/* Is @name on the comma-separated list @list? */
+static inline bool bed_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 /*
- * The initrd of a second kernel: this bed's /init, every program in
- * /tests (so that the programs after a kexec can run there too), and a
- * nonce in /stage2/nonce. 0 or -errno.
+ * The initrd of a second kernel: this bed's /init, the programs in /tests
+ * named in @only (comma-separated; NULL: every one, so that the programs
+ * after a kexec can run there too), and a nonce in /stage2/nonce. 0 or
+ * -errno.
  */
-static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
+static inline int bed_make_stage2_initrd_of(const char *path, const char *nonce,
+					    const char *only)
 {
 	struct bed_cpio c = { 0 };
 	char src[300], name[300];
@@ -465,7 +478,7 @@ static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
 	if (!dir && !ret)
 		ret = -errno;
 	while (!ret && dir && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || (only && !bed_listed(only, de->d_name)))
 			continue;
 		snprintf(src, sizeof(src), "/tests/%s", de->d_name);
 		snprintf(name, sizeof(name), "tests/%s", de->d_name);
@@ -479,6 +492,11 @@ static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
 	if (close(c.fd) && !ret)
 		ret = -errno;
 	return ret;
+}
+
+static inline int bed_make_stage2_initrd(const char *path, const char *nonce)
+{
+	return bed_make_stage2_initrd_of(path, nonce, NULL);
 }
 
 /*

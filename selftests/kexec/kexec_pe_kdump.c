@@ -60,7 +60,7 @@ static void hold_a_session(void)
 int main(void)
 {
 	static const char *const drop[] = { "crashkernel=", NULL };
-	char nonce[32], cmdline[BED_CMDLINE_MAX], out[4096], status[2048];
+	char nonce[32], cmdline[BED_CMDLINE_MAX], out[4096], status[2048], programs[512];
 	unsigned long long rnd;
 	int ret, i;
 	pid_t pid;
@@ -69,7 +69,9 @@ int main(void)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return fail("getrandom", errno);
 	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
-	ret = bed_make_stage2_initrd(STAGE2_INITRD, nonce);
+	/* the crash kernel has crashkernel= to live in: only its programs */
+	snprintf(programs, sizeof(programs), "kexec_stage2,%s", getenv("BED_NEXT") ?: "");
+	ret = bed_make_stage2_initrd_of(STAGE2_INITRD, nonce, programs);
 	if (ret)
 		return fail("stage 2 initrd " STAGE2_INITRD, -ret);
 	ret = bed_stage2_cmdline(cmdline, sizeof(cmdline), nonce, drop);
