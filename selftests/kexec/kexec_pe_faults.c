@@ -13,17 +13,18 @@
  * the call the file reads 0 when one did. The filters: sleeping
  * (GFP_KERNEL) allocations count too, and a stack filter keeps only those
  * made under the text of kernel/kexec_pe{_coff,}.o (from /proc/kallsyms):
- * the loader's own, and those of what it calls (the signature check, the
- * decompressors, the parser's kfuncs, the architecture's loader), not the
- * rest of kexec_file_load(). N goes up from 1 until a load completes
+ * the loader's own, and those of what it calls (the decompressors, the
+ * parser's kfuncs), not the rest of kexec_file_load() and not the PE
+ * signature check, whose upstream code reports some failed allocations as
+ * EINVAL or EKEYREJECTED (the session runs the check since it moved out
+ * of the kexec lock). N goes up from 1 until a load completes
  * without reaching the Nth: then every fault point of that load was hit.
  *
  * Two targets. load_uki: the signed UKI through kexec_file_load(), with
  * one loader (../guest/keep_loader.h) that keeps its parser attached in
  * another thread, so that its allocations do not count and a fault point
- * costs one session, not one verifier run; this covers the signature
- * check, the session, the manifest, the composition and the
- * architecture's loader. parser_on_zboot: small zboot images (gzip, zstd,
+ * costs one session, not one verifier run; this covers the session,
+ * the manifest and the composition. parser_on_zboot: small zboot images (gzip, zstd,
  * inside a UKI) through the test module kernel/kexec_pe_fuzz, which runs
  * the attached parser, the kfuncs and the manifest check without
  * kexec_file_load(): the decompressors and the SHA-256 of what they
@@ -58,24 +59,19 @@ static bool loader_sym(const char *name)
 	return !strncmp(name, "kexec_pe_", 9) || !strncmp(name, "bpf_kexec_", 10);
 }
 
-/*
- * [start, end) of the loader's text: from its first to past its last
- * function near kexec_pe_parser_hook (its __init code is elsewhere)
- */
-static int loader_text(unsigned long *start, unsigned long *end)
+/* The kernel's text symbols, sorted by address; NULL on failure */
+static struct sym *text_syms(size_t *count)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
-	size_t n = 0, cap = 1 << 16, i, lo = 0, hi = 0;
-	unsigned long anchor = 0;
+	size_t n = 0, cap = 1 << 16;
 	struct sym *s = malloc(cap * sizeof(*s));
 	char type, line[256];
-	bool found = false;
 
 	if (!f || !s) {
 		free(s);
 		if (f)
 			fclose(f);
-		return -ENOENT;
+		return NULL;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (n == cap) {
@@ -88,12 +84,38 @@ static int loader_text(unsigned long *start, unsigned long *end)
 		if (sscanf(line, "%lx %c %63s", &s[n].addr, &type, s[n].name) != 3 ||
 		    (type != 't' && type != 'T') || !s[n].addr)
 			continue;
-		if (!strcmp(s[n].name, "kexec_pe_parser_hook"))
-			anchor = s[n].addr;
 		n++;
 	}
 	fclose(f);
 	qsort(s, n, sizeof(*s), sym_cmp);
+	*count = n;
+	return s;
+}
+
+/*
+ * [start, end) of the loader's text: from its first to past its last
+ * function near kexec_pe_parser_hook (its __init code is elsewhere); and
+ * of verify_pefile_signature(), the signature check it calls
+ */
+static int loader_text(unsigned long *start, unsigned long *end,
+		       unsigned long *sig_start, unsigned long *sig_end)
+{
+	size_t n, i, lo = 0, hi = 0;
+	unsigned long anchor = 0;
+	struct sym *s = text_syms(&n);
+	bool found = false;
+
+	if (!s)
+		return -ENOENT;
+	*sig_start = *sig_end = 0;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s[i].name, "kexec_pe_parser_hook"))
+			anchor = s[i].addr;
+		if (!strcmp(s[i].name, "verify_pefile_signature") && i + 1 < n) {
+			*sig_start = s[i].addr;
+			*sig_end = s[i + 1].addr;
+		}
+	}
 	for (i = 0; anchor && i < n; i++) {
 		if (!loader_sym(s[i].name) || s[i].addr + (1 << 20) < anchor ||
 		    s[i].addr > anchor + (1 << 20))
@@ -108,15 +130,15 @@ static int loader_text(unsigned long *start, unsigned long *end)
 		*end = s[hi + 1].addr;
 	}
 	free(s);
-	return found && hi + 1 < n ? 0 : -ENOENT;
+	return found && hi + 1 < n && *sig_start ? 0 : -ENOENT;
 }
 
 /* Make failslab and fail_page_alloc count what a load of ours allocates */
 static int setup_injection(char *why, size_t size)
 {
 	static const char * const attrs[] = { "failslab", "fail_page_alloc" };
-	unsigned long start, end;
-	char path[128], from[32], to[32];
+	unsigned long start, end, sig_start, sig_end;
+	char path[128], from[32], to[32], sig_from[32], sig_to[32];
 	unsigned int i, j;
 	int ret;
 
@@ -126,13 +148,15 @@ static int setup_injection(char *why, size_t size)
 		snprintf(why, size, "no fail-nth, failslab or fail_page_alloc with a stack filter");
 		return -EOPNOTSUPP;
 	}
-	ret = loader_text(&start, &end);
+	ret = loader_text(&start, &end, &sig_start, &sig_end);
 	if (ret) {
-		snprintf(why, size, "the loader's text is not in /proc/kallsyms");
+		snprintf(why, size, "the loader's text or verify_pefile_signature() is not in /proc/kallsyms");
 		return ret;
 	}
 	snprintf(from, sizeof(from), "%lu", start);
 	snprintf(to, sizeof(to), "%lu", end);
+	snprintf(sig_from, sizeof(sig_from), "%lu", sig_start);
+	snprintf(sig_to, sizeof(sig_to), "%lu", sig_end);
 	for (i = 0; i < 2; i++) {
 		const struct { const char *file, *val; } set[] = {
 			{ "ignore-gfp-wait", "N" },
@@ -140,6 +164,14 @@ static int setup_injection(char *why, size_t size)
 			{ "stacktrace-depth", "32" },
 			{ "require-start", from },
 			{ "require-end", to },
+			/*
+			 * not under the PE signature check: its PKCS#7, X.509
+			 * and public key code reports a failed allocation as
+			 * EINVAL or EKEYREJECTED too, an upstream choice
+			 * (Documentation/admin-guide/kexec-pe-bpf.rst, Errors)
+			 */
+			{ "reject-start", sig_from },
+			{ "reject-end", sig_to },
 		};
 
 		for (j = 0; j < sizeof(set) / sizeof(set[0]); j++) {
@@ -158,7 +190,8 @@ static int setup_injection(char *why, size_t size)
 		snprintf(why, size, "fail_page_alloc: %s", strerror(-ret));
 		return ret;
 	}
-	printf("# stack filter: the loader's text [%#lx, %#lx)\n", start, end);
+	printf("# stack filter: the loader's text [%#lx, %#lx), not under verify_pefile_signature() [%#lx, %#lx)\n",
+	       start, end, sig_start, sig_end);
 	return 0;
 }
 
