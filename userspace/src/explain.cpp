@@ -85,7 +85,7 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		// enforcement the image's boots, so the kernel refuses the load
 		// before the parser is exposed
 		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
-		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
+		    c.perm.enforced())
 			return {std::string("refused: ") +
 				(c.perm.lockdown.empty() ? "signatures are enforced"
 							 : "lockdown (" + c.perm.lockdown + ") enforces signatures") +
@@ -163,13 +163,13 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		// under lockdown); only require_manifest without enforcement
 		// says which
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
-		    c.perm.lockdown.empty() && !c.perm.sig_enforced && c.require_manifest)
+		    !c.perm.enforced() && c.require_manifest)
 			return {"refused: the image has no .kexecmf manifest, which "
 				"/proc/kexec_pe/require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
-		    (!c.perm.lockdown.empty() || c.perm.sig_enforced))
+		    c.perm.enforced())
 			return {std::string("refused by ") +
 				(c.perm.lockdown.empty() ? "enforced signatures"
 							 : "lockdown (" + c.perm.lockdown + ")") +

@@ -22,6 +22,8 @@ struct PermissionState {
 	bool require_manifest = false;	// /proc/kexec_pe/require_manifest is 1
 	bool sig_enforced = false;	// /proc/kexec_pe/status says so
 	static PermissionState read();	// of this process and kernel
+	// signatures are enforced: by lockdown, or as the status says
+	bool enforced() const { return !lockdown.empty() || sig_enforced; }
 };
 
 struct ErrnoContext {
