@@ -34,6 +34,14 @@
  * against the image (and a nested one against its section) before use,
  * and every read is bounded. It needs no kernel type but the uapi
  * header's and the kfunc declarations.
+ *
+ * The verifier's work is most of a load's fixed cost (seconds on a debug
+ * kernel under emulation), so the parser is written to be cheap to verify:
+ * each step is a global function (__noinline, its context __arg_trusted),
+ * which the verifier checks once for any arguments rather than once for
+ * each path that reaches it, and a header field is one bounds check, not
+ * one a byte. The -d trace of kexec-pe says how many instructions the
+ * verifier processed (3,599 on x86_64; 34,651 with static functions).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -116,29 +124,29 @@ struct uki {
 		__b;							\
 	})
 
-static __always_inline __u32 rd8(const __u8 *buf, __u32 size, __u32 off)
+/*
+ * The little-endian @n-byte field at @off of @buf, of which @size bytes are
+ * valid; 0 when the field is not all there. One check a field, not one a
+ * byte: every branch is a path the verifier walks.
+ */
+static __always_inline __u64 rdn(const __u8 *buf, __u32 size, __u32 off, int n)
 {
+	__u64 v = 0;
+	int i;
+
 	/* hide what clang knows of @off, so that the check stays */
 	barrier_var(off);
-	if (off >= size)
+	if (off >= size || size - off < n)
 		return 0;
-	return buf[off & (HDR_MAX - 1)];
+#pragma unroll
+	for (i = 0; i < n; i++)
+		v |= (__u64)buf[bounded(off + i, HDR_MAX)] << (8 * i);
+	return v;
 }
 
-static __always_inline __u32 rd16(const __u8 *buf, __u32 size, __u32 off)
-{
-	return rd8(buf, size, off) | rd8(buf, size, off + 1) << 8;
-}
-
-static __always_inline __u32 rd32(const __u8 *buf, __u32 size, __u32 off)
-{
-	return rd16(buf, size, off) | rd16(buf, size, off + 2) << 16;
-}
-
-static __always_inline __u64 rd64(const __u8 *buf, __u32 size, __u32 off)
-{
-	return rd32(buf, size, off) | (__u64)rd32(buf, size, off + 4) << 32;
-}
+#define rd16(buf, size, off)	((__u32)rdn(buf, size, off, 2))
+#define rd32(buf, size, off)	((__u32)rdn(buf, size, off, 4))
+#define rd64(buf, size, off)	rdn(buf, size, off, 8)
 
 static int fail(struct kexec_pe_ctx *ctx, int error)
 {
@@ -176,8 +184,8 @@ static __s64 image_le32(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 off)
 }
 
 /* Append the image's [@off, @off + @size) to the initrd, padded to 4 bytes */
-static int initrd_part(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 src,
-		       __u64 off, __u64 size)
+__noinline int initrd_part(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+			   __u32 src, __u64 off, __u64 size)
 {
 	struct kexec_pe_carry pad = {
 		.op = KEXEC_PE_CARRY_WRITE, .dst = KEXEC_PE_DST_INITRD, .length = 4 - (size & 3),
@@ -198,7 +206,8 @@ static int initrd_part(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 src,
  * bytes (the whole image, or a UKI's .linux). 1 when there is no zboot
  * header there, 0 when the kernel was produced, else -errno.
  */
-static int zboot_kernel(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 base, __u64 limit)
+__noinline int zboot_kernel(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+			    __u64 base, __u64 limit)
 {
 	struct kexec_pe_decompress dc = {
 		.src = KEXEC_PE_SRC_IMAGE, .dst = KEXEC_PE_DST_KERNEL,
@@ -305,7 +314,8 @@ static long section_cb(__u64 i, void *data)
 }
 
 /* The UKI sections this parser uses; -errno for a malformed image */
-static int find_sections(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n, struct uki *u)
+__noinline int find_sections(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+			     __u32 n, struct uki *u __arg_nonnull)
 {
 	struct walk w = { .sc = sc, .u = u, .image_size = ctx->image_size, .n = n };
 	__u32 pe, nsec;
@@ -349,7 +359,8 @@ static long trim_cb(__u64 i, void *data)
  * one longer than this parser reads (refused, not ignored: the command
  * line given would take its place)
  */
-static __s64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct range *r)
+__noinline __s64 cmdline_len(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+			     struct range *r __arg_nonnull)
 {
 	struct trim t = { .sc = sc };
 	__u32 size = r->size;
@@ -367,7 +378,7 @@ static __s64 cmdline_len(struct kexec_pe_ctx *ctx, struct scratch *sc, struct ra
 	return t.len;
 }
 
-static int add_files(struct kexec_pe_ctx *ctx)
+__noinline int add_files(struct kexec_pe_ctx *ctx __arg_trusted)
 {
 	/* "/.extra", built on the stack: a string constant is .rodata */
 	union {
@@ -394,7 +405,8 @@ static int add_files(struct kexec_pe_ctx *ctx)
 	return 0;
 }
 
-static int parse_uki(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 n)
+__noinline int parse_uki(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+			 __u32 n)
 {
 	struct uki u = {};
 	__s64 len;

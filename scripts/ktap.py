@@ -51,6 +51,8 @@ PRINTK_TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # then the panic of sysrq c is expected once, and the next stage must start.
 EXPECT_CRASH = "bed: expect a crash: "
 SYSRQ_PANIC = "Kernel panic - not syncing: sysrq triggered crash"
+# how many lines before a failed result are shown with it
+WHY_LINES = 10
 # KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"
 SUBTEST = re.compile(r"^    # Subtest: (\S+)")
 SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # ((?i:SKIP))\b ?(.*))?$")
@@ -61,6 +63,7 @@ class Run:
         self.name = name
         self.results = []      # (status, label, directive, reason)
         self.problems = []     # why the run failed, beyond failed results
+        self.why = {}          # index in results of a failure: the lines before it
         self.done = False
 
     def counts(self):
@@ -104,8 +107,13 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
         doc = None
 
     crash = None               # None, "expected", "seen" (the panic came)
+    # what a test printed since the previous result: its diagnostics
+    # ("# ...") and the kernel's lines, kept for when it fails
+    said = []
     for raw in lines:
         line = raw.rstrip("\r\n")
+        if doc is not None and line.strip():
+            said = (said + [PRINTK_TS.sub("", line).rstrip()])[-WHY_LINES:]
         if crash == "expected" and SYSRQ_PANIC in line:
             crash = "seen"
             continue
@@ -197,6 +205,9 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 continue
             if status == "xpass":
                 reason = "expected to fail but passed: update the test"
+            if status in ("fail", "xpass"):
+                run.why[len(run.results)] = said[:-1]	# the result line is last
+            said = []
             run.results.append((status, label, directive, reason.strip()))
     close_doc()
 
@@ -241,9 +252,12 @@ def main():
     with open(a.log, errors="replace") as f:
         run = judge(f, a.name, a.timed_out, a.host, a.problem)
     mark = {"pass": "ok  ", "fail": "FAIL", "skip": "skip", "xfail": "xfail", "xpass": "XPASS"}
-    for status, label, _, reason in run.results:
+    for i, (status, label, _, reason) in enumerate(run.results):
         extra = f"  ({reason})" if reason and status != "pass" else ""
         print(f"  {mark[status]:5} {a.name}: {label}{extra}")
+        # a CI log shows why without the guest's log
+        for w in run.why.get(i, []):
+            print(f"        | {w[:300]}")
     for p in run.problems:
         print(f"  FAIL  {a.name}: {p}")
     c = run.counts()
@@ -255,8 +269,9 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"name": a.name, "log": a.log, **c,
                        "problems": run.problems,
-                       "results": [dict(zip(("status", "label", "directive", "reason"), r))
-                                   for r in run.results]}, f, indent=1)
+                       "results": [dict(zip(("status", "label", "directive", "reason"), r),
+                                        **({"why": run.why[i]} if i in run.why else {}))
+                                   for i, r in enumerate(run.results)]}, f, indent=1)
     return 0 if ok else 1
 
 

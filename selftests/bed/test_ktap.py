@@ -231,6 +231,18 @@ class Judge(unittest.TestCase):
         r = judge(GOOD, problems=["qemu exited with 1"])
         self.assertEqual(r.counts()["failed"], 1)
 
+    def test_failure_shows_what_the_test_printed(self):
+        # a CI log has no guest log: a failure carries its test's diagnostics
+        # and the kernel's lines since the previous result, and nothing else
+        lines = ["KTAP version 1", "1..2", "# before", "ok 1 a", "#  RUN b ...",
+                 "[   23.9] kexec_pe: session 1: handshake timed out",
+                 "# t.c:58:b:kexec-pe: x.efi: [ETIMEDOUT]", "not ok 2 b"]
+        r = ktap.judge(lines, "host/t", host=True)
+        self.assertEqual(r.why, {1: ["#  RUN b ...",
+                                     "kexec_pe: session 1: handshake timed out",
+                                     "# t.c:58:b:kexec-pe: x.efi: [ETIMEDOUT]"]})
+        self.assertEqual(judge(GOOD).why, {})
+
     def test_host_program_needs_no_guest(self):
         r = ktap.judge(["KTAP version 1", "1..1", "ok 1 a"], "host/t", host=True)
         self.assertEqual(r.problems, [])

@@ -23,17 +23,24 @@ bool g_echo;
 libbpf_print_fn_t g_previous;	// restored when the capture ends
 constexpr std::size_t kKeep = 1 << 16;
 
+// libbpf prints a refused program's whole verifier log in one call: size
+// the message, never cut it (the verifier's reason is at its end)
 int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n = std::vsnprintf(line, sizeof(line), fmt, ap);
-
+	va_list again;
+	va_copy(again, ap);
+	int n = std::vsnprintf(nullptr, 0, fmt, again);
+	va_end(again);
 	if (n < 0)
 		return 0;
+	std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+	std::vsnprintf(msg.data(), msg.size(), fmt, ap);
+	msg.pop_back();
+
 	std::lock_guard lock(g_buf_mutex);
 	if (g_echo)
-		std::fprintf(stderr, "libbpf: %s", line);
-	g_buf.append(line, std::min<std::size_t>(n, sizeof(line) - 1));
+		std::fputs(msg.c_str(), stderr);	// libbpf's messages say "libbpf: "
+	g_buf += msg;
 	if (g_buf.size() > kKeep)
 		g_buf.erase(0, g_buf.size() - kKeep);
 	(void)level;

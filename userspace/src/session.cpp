@@ -4,6 +4,7 @@
 #include "bpf.hpp"
 #include "manifest.hpp"
 #include "pe.hpp"
+#include <bpf/bpf.h>
 
 #include <linux/kexec_pe.h>
 
@@ -272,6 +273,17 @@ bool names_section(std::span<const std::uint8_t> b, std::string_view section)
 	return false;
 }
 
+// What the verifier did, for the -d trace: its cost is most of a session's
+std::string verified(const bpf_program *prog)
+{
+	bpf_prog_info info{};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.verified_insns)
+		return {};
+	return std::to_string(info.verified_insns) + " instructions verified";
+}
+
 } // namespace
 
 ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name, bool maps)
@@ -408,7 +420,7 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 		throw Error(-err, object, "the kernel refused to load the parser: " +
 			    log.last_line(),
 			    "-d shows the verifier's log; the parser was built for another kernel or is broken");
-	trace.step(Step::Loaded);
+	trace.step(Step::Loaded, verified(prog));
 	fill_files_map(p->obj.get(), files, object);
 	trace.step(Step::FilesSet, std::to_string(files.size()) + " files");
 	if (stopped())
