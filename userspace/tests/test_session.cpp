@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdarg>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -554,4 +555,32 @@ TEST(LibbpfLog, QuotesTheVerifier)
 		  "(limit 1000000) max_states_per_insn 4",
 		  log_summary(log));
 	EXPECT_EQ("libbpf: failed to open", log_summary("libbpf: one\nlibbpf: failed to open\n"));
+}
+
+// What libbpf does with a refused program: the whole verifier log in one
+// call of the print callback, the verifier's reason at its end
+static void libbpf_says(const char *fmt, ...)
+{
+	libbpf_print_fn_t fn = libbpf_set_print(nullptr);
+	va_list ap;
+
+	libbpf_set_print(fn);
+	va_start(ap, fmt);
+	fn(LIBBPF_WARN, fmt, ap);
+	va_end(ap);
+}
+
+TEST(LibbpfLog, KeepsAWholeVerifierLog)
+{
+	LibbpfLog log;
+	std::string states;
+
+	for (int i = 0; i < 200; i++)
+		states += std::to_string(i) + ": (85) call bpf_kexec_carrier#12345 ; R0_w=scalar()\n";
+	libbpf_says("libbpf: prog '%s': -- BEGIN PROG LOAD LOG --\n%s%s-- END PROG LOAD LOG --\n",
+		    "p", states.c_str(), "R7 unbounded memory access, make sure to bounds check any such access\n");
+	libbpf_says("libbpf: prog '%s': failed to load: %d\n", "p", -13);
+	EXPECT_EQ("verifier: " + states.substr(states.rfind("199:"), states.size() - states.rfind("199:") - 1) +
+		  "; R7 unbounded memory access, make sure to bounds check any such access",
+		  log.last_line());
 }
