@@ -37,11 +37,13 @@
  *
  * The verifier's work is most of a load's fixed cost (seconds on a debug
  * kernel under emulation), so the parser is written to be cheap to verify:
- * each step is a global function (__noinline, its context __arg_trusted),
- * which the verifier checks once for any arguments rather than once for
- * each path that reaches it, and a header field is one bounds check, not
- * one a byte. The -d trace of kexec-pe says how many instructions the
- * verifier processed (3,599 on x86_64; 34,651 with static functions).
+ * each step is a global function (__noinline), which the verifier checks
+ * once for any arguments rather than once for each path that reaches it,
+ * and a header field is one bounds check, not one a byte. A step takes
+ * the program's context (__arg_ctx, valid for every program type) and
+ * reads the hook's argument from it as the program does, so the kfuncs
+ * get the pointer the verifier typed from the hook's prototype. The -d
+ * trace of kexec-pe says how many instructions the verifier processed.
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -125,28 +127,36 @@ struct uki {
 	})
 
 /*
- * The little-endian @n-byte field at @off of @buf, of which @size bytes are
- * valid; 0 when the field is not all there. One check a field, not one a
- * byte: every branch is a path the verifier walks.
+ * The little-endian @n-byte field at @off of the array @buf, of which
+ * @size bytes are valid; 0 when the field is not all there. One check a
+ * field, not one a byte: every branch is a path the verifier walks. Each
+ * byte's index is masked to the array's size (a power of two).
  */
-static __always_inline __u64 rdn(const __u8 *buf, __u32 size, __u32 off, int n)
-{
-	__u64 v = 0;
-	int i;
-
-	/* hide what clang knows of @off, so that the check stays */
-	barrier_var(off);
-	if (off >= size || size - off < n)
-		return 0;
-#pragma unroll
-	for (i = 0; i < n; i++)
-		v |= (__u64)buf[bounded(off + i, HDR_MAX)] << (8 * i);
-	return v;
-}
+#define rdn(buf, size, off, n)						\
+	({								\
+		__u32 __size = (size), __off = (off);			\
+		__u64 __v = 0;						\
+		int __i;						\
+									\
+		/* hide what clang knows of @off: the check stays */	\
+		barrier_var(__off);					\
+		if (__off < __size && __size - __off >= (n)) {		\
+			_Pragma("unroll")				\
+			for (__i = 0; __i < (n); __i++)			\
+				__v |= (__u64)(buf)[bounded(__off + __i, sizeof(buf))] << (8 * __i); \
+		}							\
+		__v;							\
+	})
 
 #define rd16(buf, size, off)	((__u32)rdn(buf, size, off, 2))
 #define rd32(buf, size, off)	((__u32)rdn(buf, size, off, 4))
 #define rd64(buf, size, off)	rdn(buf, size, off, 8)
+
+/* The hook's argument, from the program's context (what BPF_PROG reads) */
+static __always_inline struct kexec_pe_ctx *hook_arg(void *prog_ctx)
+{
+	return (struct kexec_pe_ctx *)((__u64 *)prog_ctx)[0];
+}
 
 static int fail(struct kexec_pe_ctx *ctx, int error)
 {
@@ -184,9 +194,10 @@ static __s64 image_le32(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 off)
 }
 
 /* Append the image's [@off, @off + @size) to the initrd, padded to 4 bytes */
-__noinline int initrd_part(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+__noinline int initrd_part(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			   __u32 src, __u64 off, __u64 size)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct kexec_pe_carry pad = {
 		.op = KEXEC_PE_CARRY_WRITE, .dst = KEXEC_PE_DST_INITRD, .length = 4 - (size & 3),
 	};
@@ -206,9 +217,10 @@ __noinline int initrd_part(struct kexec_pe_ctx *ctx __arg_trusted, struct scratc
  * bytes (the whole image, or a UKI's .linux). 1 when there is no zboot
  * header there, 0 when the kernel was produced, else -errno.
  */
-__noinline int zboot_kernel(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+__noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			    __u64 base, __u64 limit)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct kexec_pe_decompress dc = {
 		.src = KEXEC_PE_SRC_IMAGE, .dst = KEXEC_PE_DST_KERNEL,
 	};
@@ -314,9 +326,10 @@ static long section_cb(__u64 i, void *data)
 }
 
 /* The UKI sections this parser uses; -errno for a malformed image */
-__noinline int find_sections(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+__noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			     __u32 n, struct uki *u __arg_nonnull)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct walk w = { .sc = sc, .u = u, .image_size = ctx->image_size, .n = n };
 	__u32 pe, nsec;
 
@@ -359,9 +372,10 @@ static long trim_cb(__u64 i, void *data)
  * one longer than this parser reads (refused, not ignored: the command
  * line given would take its place)
  */
-__noinline __s64 cmdline_len(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+__noinline __s64 cmdline_len(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			     struct range *r __arg_nonnull)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct trim t = { .sc = sc };
 	__u32 size = r->size;
 	int n;
@@ -378,8 +392,9 @@ __noinline __s64 cmdline_len(struct kexec_pe_ctx *ctx __arg_trusted, struct scra
 	return t.len;
 }
 
-__noinline int add_files(struct kexec_pe_ctx *ctx __arg_trusted)
+__noinline int add_files(void *prog_ctx __arg_ctx)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	/* "/.extra", built on the stack: a string constant is .rodata */
 	union {
 		char c[8];
@@ -405,39 +420,40 @@ __noinline int add_files(struct kexec_pe_ctx *ctx __arg_trusted)
 	return 0;
 }
 
-__noinline int parse_uki(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch *sc __arg_nonnull,
+__noinline int parse_uki(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			 __u32 n)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct uki u = {};
 	__s64 len;
 	int ret;
 
-	ret = find_sections(ctx, sc, n, &u);
+	ret = find_sections(prog_ctx, sc, n, &u);
 	if (ret)
 		return ret;
 	if (!u.linux.size)
 		return -ENOMSG;
 
 	/* the kernel: .linux, decompressed when it is a zboot image */
-	ret = zboot_kernel(ctx, sc, u.linux.off, u.linux.size);
+	ret = zboot_kernel(prog_ctx, sc, u.linux.off, u.linux.size);
 	if (ret == 1)
 		ret = ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_KERNEL, u.linux.off, u.linux.size);
 	if (ret < 0)
 		return ret;
 
 	/* the initrd: .ucode first, as systemd-stub; then .initrd */
-	ret = initrd_part(ctx, sc, KEXEC_PE_SRC_IMAGE, u.ucode.off, u.ucode.size);
+	ret = initrd_part(prog_ctx, sc, KEXEC_PE_SRC_IMAGE, u.ucode.off, u.ucode.size);
 	if (ret < 0)
 		return ret;
-	ret = initrd_part(ctx, sc, KEXEC_PE_SRC_IMAGE, u.initrd.off, u.initrd.size);
+	ret = initrd_part(prog_ctx, sc, KEXEC_PE_SRC_IMAGE, u.initrd.off, u.initrd.size);
 	if (ret < 0)
 		return ret;
-	ret = add_files(ctx);
+	ret = add_files(prog_ctx);
 	if (ret < 0)
 		return ret;
 
 	/* the command line: the UKI's (the kernel decides if a given one wins) */
-	len = cmdline_len(ctx, sc, &u.cmdline);
+	len = cmdline_len(prog_ctx, sc, &u.cmdline);
 	if (len < 0)
 		return len;
 	if (len)
@@ -445,8 +461,9 @@ __noinline int parse_uki(struct kexec_pe_ctx *ctx __arg_trusted, struct scratch 
 	return 0;
 }
 
-static int parse(struct kexec_pe_ctx *ctx)
+static __always_inline int parse(void *prog_ctx)
 {
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	__u32 zero = 0;
 	struct scratch *sc = bpf_map_lookup_elem(&kexec_pe_scratch, &zero);
 	int n, ret;
@@ -457,12 +474,12 @@ static int parse(struct kexec_pe_ctx *ctx)
 	if (n < 0x40 || rd16(sc->hdr, n, 0) != MZ_MAGIC)
 		return n < 0 ? n : -ENOEXEC;
 
-	ret = zboot_kernel(ctx, sc, 0, ctx->image_size);
+	ret = zboot_kernel(prog_ctx, sc, 0, ctx->image_size);
 	if (ret < 0)
 		return ret;
 	if (ret == 0)	/* a zboot image carries only the kernel */
-		return add_files(ctx);
-	return parse_uki(ctx, sc, n);
+		return add_files(prog_ctx);
+	return parse_uki(prog_ctx, sc, n);
 }
 
 SEC("fentry.s/kexec_pe_parser_hook")
@@ -472,7 +489,7 @@ int BPF_PROG(kexec_pe_parser, struct kexec_pe_ctx *kctx)
 
 	if (kctx->abi_version != KEXEC_PE_ABI_VERSION)
 		return fail(kctx, -EPROTO);
-	ret = parse(kctx);
+	ret = parse(ctx);	/* the program's context: BPF_PROG's ctx */
 	if (ret < 0)
 		return fail(kctx, ret);
 	return 0;
