@@ -26,9 +26,40 @@ UniqueFd open_file(const std::string &path, int flags, const std::string &what)
 	return UniqueFd(fd);
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+UniqueFd open_regular(const std::string &path, const std::string &what, const std::string &hint)
+{
+	// O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	UniqueFd fd = open_file(path, O_RDONLY | O_NONBLOCK, what);
+	struct stat st;
+	int fl;
+
+	if (fstat(fd.get(), &st) < 0)
+		throw_errno(path, "stat");
+	if (!S_ISREG(st.st_mode))
+		throw Error(EINVAL, path, std::string("not a regular file: ") + file_kind(st.st_mode),
+			    hint);
+	fl = fcntl(fd.get(), F_GETFL);
+	if (fl < 0 || fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0)
+		throw_errno(path, "fcntl");
+	return fd;
+}
+
 Mapping Mapping::of(const std::string &path)
 {
-	UniqueFd fd = open_file(path, O_RDONLY);
+	UniqueFd fd = open_regular(path);
 
 	return of_fd(fd.get(), path);
 }
@@ -94,7 +125,7 @@ std::vector<std::uint8_t> read_all(int fd, const std::string &path, std::size_t 
 
 std::vector<std::uint8_t> read_file(const std::string &path, std::size_t limit)
 {
-	UniqueFd fd = open_file(path, O_RDONLY);
+	UniqueFd fd = open_regular(path);
 
 	return read_all(fd.get(), path, limit);
 }

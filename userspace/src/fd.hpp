@@ -38,6 +38,12 @@ private:
 // open(2) with O_CLOEXEC; throws Error naming @path
 UniqueFd open_file(const std::string &path, int flags, const std::string &what = "open");
 
+// @path opened for reading, when it is a regular file: a FIFO, device,
+// socket or directory is refused with EINVAL (@hint says what to give
+// instead) without blocking in open(2)
+UniqueFd open_regular(const std::string &path, const std::string &what = "open",
+		      const std::string &hint = "give a regular file");
+
 // A whole file, mapped read-only (an empty file maps to an empty span)
 class Mapping {
 public:

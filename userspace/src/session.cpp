@@ -118,7 +118,6 @@ void hand_over_files(int reg, const LoadRequest &req)
 
 	for (const std::string &f : req.files) {
 		kexec_pe_file kf = {};
-		struct stat st;
 
 		// a file named twice is applied twice, handed over once
 		if (std::find(handed.begin(), handed.end(), f) != handed.end())
@@ -129,13 +128,9 @@ void hand_over_files(int reg, const LoadRequest &req)
 			throw Error(ENAMETOOLONG, f, "the kernel takes addons and side-car files named "
 				    "in at most " + std::to_string(sizeof(kf.path) - 1) + " bytes",
 				    "move it to a shorter path");
-		// O_NONBLOCK: a FIFO in its place must not block kexec-pe
-		UniqueFd fd = open_file(f, O_RDONLY | O_NONBLOCK, "open the addon or side-car file");
-		if (fstat(fd.get(), &st))
-			throw_errno(f, "fstat");
-		if (!S_ISREG(st.st_mode))
-			throw Error(EINVAL, f, "not a regular file", "addons and side-car files are "
-				    "regular files: remove it or give another with --addon");
+		UniqueFd fd = open_regular(f, "open the addon or side-car file",
+					   "addons and side-car files are regular files: remove it "
+					   "or give another with --addon");
 		kf.version = KEXEC_PE_ABI_VERSION;
 		kf.fd = fd.get();
 		std::memcpy(kf.path, f.data(), f.size());
@@ -452,12 +447,14 @@ KernelInterface real_kernel(bool debug)
 LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 {
 	LoadOutcome out;
-	UniqueFd kfd = open_file(req.image, O_RDONLY, "open the image");
+	UniqueFd kfd = open_regular(req.image, "open the image",
+				    "give the kernel image file itself");
 	UniqueFd ifd;
 	unsigned long flags = req.crash ? kFileOnCrash : 0;
 
 	if (req.initrd)
-		ifd = open_file(*req.initrd, O_RDONLY, "open the initrd");
+		ifd = open_regular(*req.initrd, "open the initrd",
+				   "--initrd takes a file (a cpio archive), not a directory or a FIFO");
 	else
 		flags |= kFileNoInitramfs;
 	// Only look: whether the image carries a parser. The kernel decides

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using namespace kexecpe;
 using namespace kexecpe::test;
@@ -20,9 +22,12 @@ struct CmdResult {
 	std::string out;
 };
 
-CmdResult run(const std::string &args)
+// kexec-pe with @args, its output and exit status; with @secs, ended by
+// timeout(1) after that many seconds (status 124)
+CmdResult run_within(int secs, const std::string &args)
 {
-	std::string cmd = std::string(KEXECPE_BINARY) + " " + args + " 2>&1";
+	std::string cmd = (secs ? "timeout " + std::to_string(secs) + " " : std::string()) +
+			  KEXECPE_BINARY + " " + args + " 2>&1";
 	CmdResult r{-1, {}};
 	FILE *p = popen(cmd.c_str(), "r");
 	char buf[4096];
@@ -35,6 +40,11 @@ CmdResult run(const std::string &args)
 	int st = pclose(p);
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	return r;
+}
+
+CmdResult run(const std::string &args)
+{
+	return run_within(0, args);
 }
 
 std::vector<std::uint8_t> uki_with_parser()
@@ -163,6 +173,25 @@ TEST(Binary, ErrorsAndExitCodes)
 	r = run("--help");
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(0u, r.out.find("Usage: kexec-pe")) << r.out;
+}
+
+// A FIFO, where a file is expected, is refused at once: opening it for
+// reading would wait for a writer (timeout(1) ends a kexec-pe that waits)
+TEST(Binary, FifoAndDirectoryRefusedWithoutWaiting)
+{
+	char dir[] = "/tmp/kexecpe-fifo-XXXXXX";
+	ASSERT_NE(nullptr, mkdtemp(dir));
+	std::string fifo = std::string(dir) + "/uki.efi";
+	ASSERT_EQ(0, mkfifo(fifo.c_str(), 0600));
+
+	CmdResult r = run_within(10, "inspect " + fifo);
+	EXPECT_EQ(1, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("not a regular file: a FIFO [EINVAL]")) << r.out;
+	r = run_within(10, "inspect " + std::string(dir));
+	EXPECT_EQ(1, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("not a regular file: a directory [EINVAL]")) << r.out;
+	unlink(fifo.c_str());
+	rmdir(dir);
 }
 
 // Every image the bed loads, as the test kernels see them: the ones the
