@@ -20,7 +20,7 @@ PKGS=(
 	# benchmark charts (scripts/bench-report)
 	python3-matplotlib
 	# user space build and tests
-	cmake g++ libgtest-dev googletest pkg-config
+	cmake g++ libgtest-dev googletest pkg-config nlohmann-json3-dev
 	# libFuzzer and the sanitizers for the fuzz target (clang only recommends it)
 	libclang-rt-14-dev
 	# source packages for what riscv64 lacks

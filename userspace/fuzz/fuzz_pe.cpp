@@ -61,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 		for (const Section &s : pe.sections())
 			if (!s.data.empty() && (s.data.data() < data || s.data.data() + s.data.size() > data + size))
 				std::abort();
-		(void)inspect(in, "fuzz.efi", false);
-		(void)inspect(in, "fuzz.efi", true);
+		(void)inspect(in, "fuzz.efi", JsonMode::Off);
+		(void)inspect(in, "fuzz.efi", JsonMode::Pretty);
 		try {
 			EmbedResult r = embed_section(in, "fuzz.efi", ".bpf", content);
 			PeImage out = PeImage::parse(r.image, "out.efi");

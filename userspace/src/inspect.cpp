@@ -7,6 +7,7 @@
 #include "pe.hpp"
 
 #include <linux/kexec_pe.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -232,154 +233,83 @@ void manifest_lines(std::ostringstream &o, const PeImage &pe)
 	}
 }
 
-std::string json(const PeImage &pe, const BpfReport &bpf)
-{
-	std::ostringstream o;
+using Json = nlohmann::ordered_json;
 
-	o << "{\"file\":" << json_quote(pe.name()) << ",\"kind\":" << json_quote(kind_of(pe))
-	  << ",\"format\":" << json_quote(pe.pe32plus() ? "PE32+" : "PE32")
-	  << ",\"machine\":" << json_quote(pe.machine_name()) << ",\"size\":" << pe.bytes().size();
-	o << ",\"signature\":{\"signed\":" << (pe.signed_() ? "true" : "false")
-	  << ",\"offset\":" << pe.cert_table_offset() << ",\"size\":" << pe.cert_table_size()
-	  << ",\"certificates\":[";
-	for (std::size_t i = 0; i < pe.certificates().size(); i++) {
-		const Certificate &c = pe.certificates()[i];
-		o << (i ? "," : "") << "{\"offset\":" << c.offset << ",\"length\":" << c.length
-		  << ",\"type\":" << c.type << "}";
-	}
-	o << "]},\"sections\":[";
-	for (std::size_t i = 0; i < pe.sections().size(); i++) {
-		const Section &s = pe.sections()[i];
-		o << (i ? "," : "") << "{\"name\":" << json_quote(s.name)
-		  << ",\"virtual_address\":" << s.virtual_address
-		  << ",\"virtual_size\":" << s.virtual_size << ",\"offset\":" << s.raw_offset
-		  << ",\"raw_size\":" << s.raw_size << ",\"characteristics\":" << s.characteristics
-		  << "}";
-	}
-	o << "],\"zboot\":";
-	if (const auto &z = pe.zboot()) {
-		o << "{\"codec\":" << json_quote(z->codec) << ",\"payload_offset\":" << z->payload_offset
-		  << ",\"payload_size\":" << z->payload_size << ",\"uncompressed_size\":";
-		if (z->uncompressed_size)
-			o << *z->uncompressed_size;
-		else
-			o << "null";
-		o << "}";
-	} else {
-		o << "null";
-	}
-	o << ",\"linux_zboot\":";
-	if (auto z = nested_zboot(pe))
-		o << "{\"codec\":" << json_quote(z->codec) << ",\"payload_offset\":" << z->payload_offset
-		  << ",\"payload_size\":" << z->payload_size << "}";
-	else
-		o << "null";
-	o << ",\"uki\":{";
-	bool first = true;
+Json zboot_json(const ZbootHeader &z)
+{
+	return Json{{"codec", z.codec}, {"payload_offset", z.payload_offset},
+		    {"payload_size", z.payload_size}};
+}
+
+Json json(const PeImage &pe, const BpfReport &bpf)
+{
+	Json certs = Json::array(), sections = Json::array(), uki = Json::object();
+
+	for (const Certificate &c : pe.certificates())
+		certs.push_back({{"offset", c.offset}, {"length", c.length}, {"type", c.type}});
+	for (const Section &s : pe.sections())
+		sections.push_back({{"name", s.name}, {"virtual_address", s.virtual_address},
+				    {"virtual_size", s.virtual_size}, {"offset", s.raw_offset},
+				    {"raw_size", s.raw_size}, {"characteristics", s.characteristics}});
 	for (std::string_view n : kTextSections)
-		if (const Section *s = pe.find(n)) {
-			o << (first ? "" : ",") << json_quote(n.substr(1)) << ":" << json_quote(text_of(s->data));
-			first = false;
-		}
-	o << "},\"bpf\":";
+		if (const Section *s = pe.find(n))
+			uki[std::string(n.substr(1))] = text_of(s->data);
+
+	Json j = {{"file", pe.name()}, {"kind", kind_of(pe)},
+		  {"format", pe.pe32plus() ? "PE32+" : "PE32"}, {"machine", pe.machine_name()},
+		  {"size", pe.bytes().size()},
+		  {"signature", {{"signed", pe.signed_()}, {"offset", pe.cert_table_offset()},
+				 {"size", pe.cert_table_size()}, {"certificates", certs}}},
+		  {"sections", sections}};
+	j["zboot"] = nullptr;
+	if (const auto &z = pe.zboot()) {
+		j["zboot"] = zboot_json(*z);
+		j["zboot"]["uncompressed_size"] = nullptr;
+		if (z->uncompressed_size)
+			j["zboot"]["uncompressed_size"] = *z->uncompressed_size;
+	}
+	j["linux_zboot"] = nullptr;
+	if (auto z = nested_zboot(pe))
+		j["linux_zboot"] = zboot_json(*z);
+	j["uki"] = uki;
+	j["bpf"] = nullptr;
 	const Section *b = pe.find(KEXEC_PE_BPF_SECTION);
-	if (!b) {
-		o << "null}";
-		return o.str();
-	}
-	o << "{\"size\":" << b->data.size();
+	if (!b)
+		return j;
+	j["bpf"] = {{"size", b->data.size()}};
 	if (!bpf.info) {
-		o << ",\"error\":" << json_quote(bpf.error) << "}}";
-		return o.str();
+		j["bpf"]["error"] = bpf.error;
+		return j;
 	}
-	o << ",\"programs\":[";
-	for (std::size_t i = 0; i < bpf.info->programs.size(); i++) {
-		const BpfProgramInfo &p = bpf.info->programs[i];
-		o << (i ? "," : "") << "{\"name\":" << json_quote(p.name) << ",\"section\":" << json_quote(p.section)
-		  << ",\"type\":" << json_quote(p.type) << ",\"attach_type\":" << json_quote(p.attach_type)
-		  << ",\"attach_target\":" << json_quote(p.attach_target)
-		  << ",\"sleepable\":" << (p.sleepable ? "true" : "false")
-		  << ",\"instructions\":" << p.instructions << "}";
-	}
-	o << "],\"maps\":[";
-	for (std::size_t i = 0; i < bpf.info->maps.size(); i++) {
-		const BpfMapInfo &m = bpf.info->maps[i];
-		o << (i ? "," : "") << "{\"name\":" << json_quote(m.name) << ",\"type\":" << json_quote(m.type)
-		  << ",\"key_size\":" << m.key_size << ",\"value_size\":" << m.value_size
-		  << ",\"max_entries\":" << m.max_entries << "}";
-	}
-	o << "],\"parser\":" << (bpf.info->parser() ? json_quote(bpf.info->parser()->name) : "null") << "}}";
-	return o.str();
+	Json programs = Json::array(), maps = Json::array();
+	for (const BpfProgramInfo &p : bpf.info->programs)
+		programs.push_back({{"name", p.name}, {"section", p.section}, {"type", p.type},
+				    {"attach_type", p.attach_type}, {"attach_target", p.attach_target},
+				    {"sleepable", p.sleepable}, {"instructions", p.instructions}});
+	for (const BpfMapInfo &m : bpf.info->maps)
+		maps.push_back({{"name", m.name}, {"type", m.type}, {"key_size", m.key_size},
+				{"value_size", m.value_size}, {"max_entries", m.max_entries}});
+	j["bpf"]["programs"] = programs;
+	j["bpf"]["maps"] = maps;
+	j["bpf"]["parser"] = nullptr;
+	if (const BpfProgramInfo *p = bpf.info->parser())
+		j["bpf"]["parser"] = p->name;
+	return j;
 }
 
 } // namespace
 
-namespace {
-
-// The length of the valid UTF-8 sequence at @s[i], 0 if there is none
-std::size_t utf8_len(std::string_view s, std::size_t i)
-{
-	const unsigned char c = s[i];
-	std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-
-	if (c < 0xc2 || c > 0xf4 || i + n > s.size())
-		return 0;
-	for (std::size_t k = 1; k < n; k++)
-		if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
-			return 0;
-	const unsigned char d = s[i + 1];
-	// no overlong forms, no surrogates, nothing past U+10FFFF
-	if ((c == 0xe0 && d < 0xa0) || (c == 0xed && d >= 0xa0) || (c == 0xf0 && d < 0x90) ||
-	    (c == 0xf4 && d >= 0x90))
-		return 0;
-	return n;
-}
-
-} // namespace
-
-std::string json_quote(std::string_view s)
-{
-	std::string o = "\"";
-
-	for (std::size_t i = 0; i < s.size(); i++) {
-		unsigned char c = s[i];
-		char buf[8];
-
-		if (c >= 0x80) {
-			// valid UTF-8 as it is; any other byte as the code point
-			// of its value, so that the output is valid JSON
-			if (std::size_t n = utf8_len(s, i)) {
-				o.append(s.substr(i, n));
-				i += n - 1;
-				continue;
-			}
-			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-			o += buf;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += c;
-		} else if (c == '\n') {
-			o += "\\n";
-		} else if (c == '\t') {
-			o += "\\t";
-		} else if (c < 0x20 || c == 0x7f) {
-			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-			o += buf;
-		} else {
-			o += c;
-		}
-	}
-	return o + "\"";
-}
-
-std::string inspect(std::span<const std::uint8_t> bytes, const std::string &name, bool as_json)
+std::string inspect(std::span<const std::uint8_t> bytes, const std::string &name, JsonMode mode)
 {
 	PeImage pe = PeImage::parse(bytes, name);
 	BpfReport bpf = bpf_report(pe);
 
-	return as_json ? json(pe, bpf) + "\n" : human(pe, bpf);
+	if (mode == JsonMode::Off)
+		return human(pe, bpf);
+	// the image's text (.cmdline, .osrel) may hold any bytes: what is not
+	// UTF-8 becomes U+FFFD, as systemd's JSON output does
+	return json(pe, bpf).dump(mode == JsonMode::Pretty ? 2 : -1, ' ', false,
+				  Json::error_handler_t::replace) + "\n";
 }
 
 } // namespace kexecpe

@@ -8,13 +8,12 @@
 
 namespace kexecpe {
 
+// --json=MODE, as systemd's tools: off (text), short (one line), pretty
+enum class JsonMode { Off, Short, Pretty };
+
 // The report on @bytes (named @name), human-readable or JSON. Throws Error
 // for a file that is not PE or is malformed (ENOEXEC, ELIBBAD); a .bpf
 // section libbpf cannot open is reported in the output, not thrown.
-std::string inspect(std::span<const std::uint8_t> bytes, const std::string &name, bool json);
-
-// JSON string literal of @s (quotes included; control bytes escaped,
-// invalid UTF-8 bytes as \u00XX)
-std::string json_quote(std::string_view s);
+std::string inspect(std::span<const std::uint8_t> bytes, const std::string &name, JsonMode json);
 
 } // namespace kexecpe

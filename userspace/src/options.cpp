@@ -52,7 +52,7 @@ const option kLong[] = {
 	{"mem-max", required_argument, nullptr, OPT_IGNORED_ARG},
 	{"elf32-core-headers", no_argument, nullptr, 'i'},
 	{"elf64-core-headers", no_argument, nullptr, 'i'},
-	{"json", no_argument, nullptr, OPT_JSON},
+	{"json", optional_argument, nullptr, OPT_JSON},
 	{"bpf", required_argument, nullptr, OPT_BPF},
 	{"output", required_argument, nullptr, 'o'},
 	{"section", required_argument, nullptr, OPT_SECTION},
@@ -77,6 +77,20 @@ unsigned parse_timeout(const std::string &s)
 	if (ec != std::errc() || end != s.data() + s.size() || sec == 0 || sec > max)
 		bad("--timeout " + s + ": not a number of seconds from 1 to " + std::to_string(max));
 	return sec * 1000;
+}
+
+// --json[=MODE], systemd's modes; --json alone is short
+JsonMode parse_json(const char *arg)
+{
+	const std::string v = arg ? arg : "short";
+
+	if (v == "short")
+		return JsonMode::Short;
+	if (v == "pretty")
+		return JsonMode::Pretty;
+	if (v == "off")
+		return JsonMode::Off;
+	bad("--json=" + v + ": not one of pretty, short, off");
 }
 
 } // namespace
@@ -129,7 +143,7 @@ Options parse_options(const std::vector<std::string> &args)
 		case OPT_EXTRA_DIR: o.extra_dir = optarg; break;
 		case OPT_TIMEOUT: o.timeout_ms = parse_timeout(optarg); break;
 		case 'y': o.sync = false; break;
-		case OPT_JSON: o.json = true; break;
+		case OPT_JSON: o.json = parse_json(optarg); break;
 		case OPT_BPF: o.bpf_object = optarg; break;
 		case 'o': o.output = optarg; break;
 		case OPT_SECTION: o.section = optarg; break;
@@ -248,7 +262,7 @@ std::string usage(const std::string &prog)
 	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
 	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
-	"       kexec-pe inspect [--json] IMAGE\n"
+	"       kexec-pe inspect [--json[=pretty|short|off]] IMAGE\n"
 	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check]\n"
 	"                      [--no-manifest] -o OUTPUT IMAGE\n"
 	"\n"
@@ -293,7 +307,8 @@ std::string usage(const std::string &prog)
 	"                          most /proc/kexec_pe/timeout_ms (the default)\n"
 	"  -d, --debug             print each step of the load with its time\n"
 	"  -y, --no-sync           -e without sync(2)\n"
-	"      --json              inspect: JSON output\n"
+	"      --json[=MODE]       inspect: JSON output, pretty, short (one line, the\n"
+	"                          default) or off\n"
 	"      --no-check          embed: take any bytes for .bpf (to make bad images\n"
 	"                          for tests)\n"
 	"      --no-manifest       embed: no .kexecmf (a parser other than the\n"

@@ -3,6 +3,8 @@
 // inspect and embed subcommands.
 #pragma once
 
+#include "inspect.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct Options {
 	unsigned timeout_ms = 0;		// 0: the kernel's
 	bool debug = false;
 	bool sync = true;			// -e: sync(2) first
-	bool json = false;			// inspect --json
+	JsonMode json = JsonMode::Off;		// inspect --json[=MODE]
 	std::string bpf_object;			// embed --bpf
 	std::string output;			// embed -o
 	std::string section = ".bpf";		// embed --section

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -61,7 +62,7 @@ std::vector<std::uint8_t> uki_with_parser()
 
 TEST(Inspect, Human)
 {
-	std::string out = inspect(uki_with_parser(), "uki.efi", false);
+	std::string out = inspect(uki_with_parser(), "uki.efi", JsonMode::Off);
 
 	EXPECT_NE(std::string::npos, out.find("uki.efi: UKI, PE32+ for x86_64")) << out;
 	EXPECT_NE(std::string::npos, out.find("signature: none (unsigned)")) << out;
@@ -74,7 +75,7 @@ TEST(Inspect, Human)
 
 TEST(Inspect, Json)
 {
-	std::string out = inspect(uki_with_parser(), "uki.efi", true);
+	std::string out = inspect(uki_with_parser(), "uki.efi", JsonMode::Short);
 
 	EXPECT_EQ(0u, out.find("{\"file\":\"uki.efi\",\"kind\":\"UKI\"")) << out;
 	EXPECT_NE(std::string::npos, out.find("\"uki\":{\"cmdline\":\"console=ttyS0 quiet\",\"osrel\":\"ID=debian\\nVERSION_ID=12\"}")) << out;
@@ -87,13 +88,23 @@ TEST(Inspect, Json)
 	EXPECT_EQ(0, std::system(cmd.c_str()));
 }
 
-TEST(Inspect, JsonQuote)
+TEST(Inspect, JsonModesAndText)
 {
-	EXPECT_EQ("\"a\\\"b\\\\c\\n\\u0001\\u00ff\"", json_quote("a\"b\\c\n\x01\xff"));
-	// valid UTF-8 as it is; a lone continuation byte, an overlong form and
-	// a surrogate as code points of their bytes
-	EXPECT_EQ("\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x90\xa7\"", json_quote("\xc3\xa9t\xc3\xa9 \xf0\x9f\x90\xa7"));
-	EXPECT_EQ("\"\\u0080\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"", json_quote("\x80\xc0\xaf\xed\xa0\x80"));
+	// text that is not UTF-8 (a lone continuation byte, an overlong form, a
+	// surrogate) becomes U+FFFD; valid UTF-8 and escapes stay
+	std::string cmdline = "a\"b\\c \xc3\xa9t\xc3\xa9 \x80\xc0\xaf\xed\xa0\x80\x01";
+	auto img = embed_section(tiny_pe({{".cmdline", {cmdline.begin(), cmdline.end()}},
+					  {".linux", std::vector<std::uint8_t>(3000, 0x90)}}),
+				 "u.efi", ".bpf", hook_only_object()).image;
+	std::string out = inspect(img, "u.efi", JsonMode::Short);
+	EXPECT_NE(std::string::npos, out.find("\"cmdline\":\"a\\\"b\\\\c \xc3\xa9t\xc3\xa9 \xef\xbf\xbd")) << out;
+	EXPECT_EQ(std::string::npos, out.find("\\u0080")) << out;
+	EXPECT_NE(std::string::npos, out.find("\\u0001\"")) << out;
+	EXPECT_EQ(1, std::count(out.begin(), out.end(), '\n')) << out;
+
+	std::string pretty = inspect(img, "u.efi", JsonMode::Pretty);
+	EXPECT_EQ(0u, pretty.find("{\n  \"file\": \"u.efi\",\n  \"kind\": ")) << pretty;
+	EXPECT_NE(std::string::npos, pretty.find("\n  \"uki\": {\n    \"cmdline\": ")) << pretty;
 }
 
 TEST(Inspect, BpfThatIsNotElf)
@@ -101,7 +112,7 @@ TEST(Inspect, BpfThatIsNotElf)
 	std::string junk = "this is not an ELF object";
 	auto img = embed_section(tiny_pe({{".linux", {1, 2, 3}}}), "u.efi", ".bpf",
 				 std::vector<std::uint8_t>(junk.begin(), junk.end())).image;
-	std::string out = inspect(img, "u.efi", false);
+	std::string out = inspect(img, "u.efi", JsonMode::Off);
 	EXPECT_NE(std::string::npos, out.find("error: u.efi: section .bpf: not a BPF object libbpf can open")) << out;
 }
 

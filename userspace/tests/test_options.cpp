@@ -112,8 +112,18 @@ TEST(Options, Subcommands)
 {
 	Options i = parse({"kexec-pe", "inspect", "--json", "u.efi"});
 	EXPECT_EQ(Action::Inspect, i.action);
-	EXPECT_TRUE(i.json);
+	EXPECT_EQ(JsonMode::Short, i.json);
 	EXPECT_EQ("u.efi", i.image);
+	EXPECT_EQ(JsonMode::Pretty, parse({"kexec-pe", "inspect", "--json=pretty", "u.efi"}).json);
+	EXPECT_EQ(JsonMode::Short, parse({"kexec-pe", "inspect", "--json=short", "u.efi"}).json);
+	EXPECT_EQ(JsonMode::Off, parse({"kexec-pe", "inspect", "--json=off", "u.efi"}).json);
+	try {
+		parse({"kexec-pe", "inspect", "--json=yaml", "u.efi"});
+		FAIL() << "--json=yaml accepted";
+	} catch (const Error &e) {
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("--json=yaml: not one of pretty, short, off"))
+			<< e.what();
+	}
 	Options e = parse({"kexec-pe", "embed", "--bpf", "p.bpf.o", "-o", "out.efi", "in.efi"});
 	EXPECT_EQ(Action::Embed, e.action);
 	EXPECT_EQ("p.bpf.o", e.bpf_object);
