@@ -222,7 +222,9 @@ int main(int argc, char **argv)
 	try {
 		o = parse_options(args);
 	} catch (const Error &e) {
-		std::fprintf(stderr, "kexec-pe: %s\n", e.what());
+		// a usage error is not the system's: no errno tag
+		std::fprintf(stderr, "kexec-pe: %s\n",
+			     format_error(0, e.object(), e.what_failed(), e.hint()).c_str());
 		return kExitUsage;
 	}
 	try {

@@ -79,6 +79,79 @@ unsigned parse_timeout(const std::string &s)
 	return sec * 1000;
 }
 
+// The long option @name (without "--") stands for, as getopt_long takes
+// it: the option itself or the only one it abbreviates; nullptr when it
+// names none, or several (getopt_long then says which)
+const option *long_option(const std::string &name, bool *ambiguous)
+{
+	const option *found = nullptr;
+
+	*ambiguous = false;
+	for (const option *o = kLong; o->name; o++) {
+		if (name == o->name)
+			return o;
+		if (!std::string_view(o->name).starts_with(name))
+			continue;
+		if (found && found->val != o->val)
+			*ambiguous = true;
+		found = o;
+	}
+	return *ambiguous ? nullptr : found;
+}
+
+/*
+ * Walk the words as getopt_long will: name a long option that is unknown,
+ * or that was given a value it does not take, as the user typed it
+ * (getopt_long only says its code), and return the index of the first
+ * word that is not an option or an option's argument (0 if none), and in
+ * @action whether an action (-l, -p, -u, -e, -S, -f) came before it.
+ */
+std::size_t check_words(const std::vector<std::string> &args, bool *action)
+{
+	static const std::string_view kActions = "lpueSf";
+	std::size_t first = 0;
+
+	*action = false;
+	for (std::size_t i = 1; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (a == "--")
+			break;
+		if (a.size() < 2 || a[0] != '-') {
+			if (!first)
+				first = i;
+			continue;
+		}
+		if (a[1] != '-') {
+			// a group of short options: the first that takes an
+			// argument takes the rest of the word, or the next word
+			for (std::size_t k = 1; k < a.size(); k++) {
+				if (!first && kActions.find(a[k]) != std::string_view::npos)
+					*action = true;
+				if (a[k] == 't' || a[k] == 'o') {
+					i += k + 1 == a.size();
+					break;
+				}
+			}
+			continue;
+		}
+		const std::size_t eq = a.find('=');
+		const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+		bool ambiguous;
+		const option *o = long_option(name, &ambiguous);
+		if (ambiguous)
+			bad("option --" + name + " is ambiguous");
+		if (!o)
+			bad("unknown option --" + name);
+		if (!first && o->val < 127 && kActions.find(static_cast<char>(o->val)) != std::string_view::npos)
+			*action = true;
+		if (o->has_arg == no_argument && eq != std::string::npos)
+			bad(std::string("option --") + o->name + " takes no value, but '" + a + "' gives one");
+		if (o->has_arg == required_argument && eq == std::string::npos)
+			i++;
+	}
+	return first;
+}
+
 // --json[=MODE], systemd's modes; --json alone is short
 JsonMode parse_json(const char *arg)
 {
@@ -108,9 +181,14 @@ Options parse_options(const std::vector<std::string> &args)
 		store.push_back("kexec-pe");
 	std::string prog = store[0].substr(store[0].rfind('/') + 1);
 	o.as_kexec = prog == "kexec";
-	if (store.size() > 1 && (store[1] == "inspect" || store[1] == "embed")) {
-		sub = store[1];
-		store.erase(store.begin() + 1);
+	// the subcommand: the first word that is not an option, wherever
+	// the options around it are (kexec-pe -d inspect IMAGE), unless an
+	// action came first (kexec-pe -l inspect loads a file named inspect)
+	bool action;
+	std::size_t w = check_words(store, &action);
+	if (w && !action && (store[w] == "inspect" || store[w] == "embed")) {
+		sub = store[w];
+		store.erase(store.begin() + w);
 	}
 	for (std::string &a : store)
 		argv.push_back(a.data());
@@ -154,9 +232,11 @@ Options parse_options(const std::vector<std::string> &args)
 		case ':':
 			bad(std::string("option ") + argv[optind - 1] + " needs an argument");
 		default:
-			// optopt: the character, for a short one in a group
-			bad(optopt ? std::string("unknown option -") + static_cast<char>(optopt)
-				   : std::string("unknown option ") + argv[optind - 1]);
+			// long options were checked by check_words(): a short one,
+			// optopt its character (in a group too)
+			bad(optopt > ' ' && optopt < 127
+				    ? std::string("unknown option -") + static_cast<char>(optopt)
+				    : std::string("unknown option ") + argv[optind - 1]);
 		}
 	}
 	std::vector<std::string> rest(argv.begin() + optind, argv.end() - 1);

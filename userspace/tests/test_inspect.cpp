@@ -181,6 +181,10 @@ TEST(Binary, ErrorsAndExitCodes)
 	r = run("inspect /dev/null");
 	EXPECT_EQ(1, r.status);
 	EXPECT_NE(std::string::npos, r.out.find("not a regular file")) << r.out;
+	// a usage error is the user's, not the system's: no errno tag
+	r = run("--bogus");
+	EXPECT_EQ(2, r.status);
+	EXPECT_EQ("kexec-pe: usage: unknown option --bogus (see kexec-pe --help)\n", r.out);
 	r = run("--help");
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(0u, r.out.find("Usage: kexec-pe")) << r.out;

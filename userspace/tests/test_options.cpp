@@ -163,6 +163,34 @@ TEST(Options, UsageErrorsSayWhatToDo)
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "inspect"}).find("one IMAGE"));
 }
 
+// An option is named as the user typed it; getopt_long knows only its code
+TEST(Options, OptionsNamedAsTyped)
+{
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--no-sync=1"})
+		  .find("option --no-sync takes no value, but '--no-sync=1' gives one"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-u", "--debug=yes"})
+		  .find("option --debug takes no value"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--no"}).find("option --no is ambiguous"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-l", "a", "--frobnicate=2"})
+		  .find("unknown option --frobnicate"));
+	// abbreviations getopt_long takes still work, and an option's argument
+	// that looks like an option is its argument
+	EXPECT_EQ("i", *parse({"kexec-pe", "-l", "k", "--init", "i"}).initrd);
+	EXPECT_EQ("--x", *parse({"kexec-pe", "-l", "k", "--append", "--x"}).append);
+}
+
+// kexec-pe -d inspect IMAGE: global options before the subcommand too
+TEST(Options, OptionsBeforeTheSubcommand)
+{
+	Options o = parse({"kexec-pe", "-d", "inspect", "--json=pretty", "u.efi"});
+	EXPECT_EQ(Action::Inspect, o.action);
+	EXPECT_TRUE(o.debug);
+	EXPECT_EQ(JsonMode::Pretty, o.json);
+	EXPECT_EQ("u.efi", o.image);
+	// a file named inspect is an IMAGE, when the action came first
+	EXPECT_EQ("inspect", parse({"kexec-pe", "-l", "inspect"}).image);
+}
+
 TEST(Options, ParsingTwiceIsTheSame)
 {
 	// getopt's state is reset for each parse
