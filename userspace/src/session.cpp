@@ -268,7 +268,8 @@ bool names_section(std::span<const std::uint8_t> b, std::string_view section)
 	return false;
 }
 
-// What the verifier did, for the -d trace: its cost is most of a session's
+// What the verifier did, for the -d trace: its time is most of a session's
+// fixed cost
 std::string verified(const bpf_program *prog)
 {
 	bpf_prog_info info{};
