@@ -42,15 +42,17 @@ FIXTURE_TEARDOWN(bad) {}
 FIXTURE_VARIANT(bad) {
 	const char *file;
 	const char *err;
+	bool handed;	/* refused as it is handed over: the error names it */
 };
 
-#define REFUSED(id, f, e) FIXTURE_VARIANT_ADD(bad, id) { .file = f, .err = e }
+#define REFUSED(id, f, e) FIXTURE_VARIANT_ADD(bad, id) { .file = f, .err = e, .handed = true }
+#define REFUSED_IN_LOAD(id, f, e) FIXTURE_VARIANT_ADD(bad, id) { .file = f, .err = e }
 
 REFUSED(unsigned_addon, BAD "unsigned.addon.efi", "[ENODATA]");
 REFUSED(untrusted_addon, BAD "untrusted.addon.efi", "[ENOKEY]");
 REFUSED(tampered_addon, BAD "tampered.addon.efi", "[EKEYREJECTED]");
 REFUSED(addon_with_linux, UKI, "[EMEDIUMTYPE]");
-REFUSED(addon_for_another_kernel, BAD "uname.addon.efi", "[EXDEV]");
+REFUSED_IN_LOAD(addon_for_another_kernel, BAD "uname.addon.efi", "[EXDEV]");
 REFUSED(unsigned_credential, BAD "unsigned.cred", "[ENODATA]");
 REFUSED(tampered_credential, BAD "tampered.cred", "[EKEYREJECTED]");
 REFUSED(too_large, BIG, "[EFBIG]");
@@ -81,6 +83,12 @@ TEST_F(bad, refused)
 		TH_LOG("%s", out);
 	TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, variant->err)) TH_LOG("expected %s", variant->err);
+	if (variant->handed) {
+		char named[256];
+
+		snprintf(named, sizeof(named), "%s: ", variant->file);
+		ASSERT_NE(NULL, strstr(out, named)) TH_LOG("expected the error to name %s", variant->file);
+	}
 	expect_nothing_loaded(_metadata);
 }
 

@@ -3,6 +3,8 @@
 
 #include "fd.hpp"
 
+#include <cstring>
+
 #include <linux/capability.h>
 #include <linux/kexec_pe.h>
 #include <sys/syscall.h>
@@ -69,8 +71,9 @@ PermissionState PermissionState::read()
 Explained explain_kexec_errno(int err, const ErrnoContext &c)
 {
 	const bool has_parser = c.has_parser, crash = c.crash;
-	// which file a signature or read error may be about
-	const std::string which = c.addons ? "the image or one of its addons or side-car files" : "the image";
+	// the kernel checks addons and side-car files as they are handed over
+	// (explain_hand_over_errno()): a load's signature errors are the image's
+	const std::string which = "the image";
 
 	switch (err) {
 	case ENOEXEC:
@@ -93,10 +96,6 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"which is the one that boots: the command line given would not be used",
 				"load it without --append, --command-line or --reuse-cmdline; add to its "
 				"command line with a signed addon"};
-		if (c.addons)
-			return {"invalid: a side-car file of no known kind (not *.cred, *.sysext.raw, "
-				"*.confext.raw), a command line with a NUL, or a kernel the loader refused",
-				"dmesg names the file; remove it from the addon directories"};
 		if (has_parser)
 			return {"invalid: the command line the parser produced holds a NUL, or the "
 				"architecture's loader refused the kernel the parser produced",
@@ -105,16 +104,13 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			"on arm64 this is the Image loader refusing a file that is not an Image; "
 			"kexec-pe inspect shows what the file is"};
 	case ENODATA:
-		if (c.addons)
-			return {"not signed: " + which + ", or, with signatures enforced, the kernel inside it",
-				kSignHint};
 		if (has_parser)
 			return {"not signed, or, with signatures enforced, the kernel inside it is not",
 				kSignHint + "; a UKI's .linux must be signed too"};
 		return {"not signed, and the kernel requires a signature", kSignHint};
 	case ENOKEY:
-		return {std::string("signature not trusted: ") + (c.addons ? which + " is " : "") +
-			"not signed by a key in the kernel's trusted, secondary or platform keyrings",
+		return {"signature not trusted: not signed by a key in the kernel's trusted, "
+			"secondary or platform keyrings",
 			"enroll the signing certificate or sign with a trusted key"};
 	case EKEYREJECTED:
 		// after the parser ran: its results are not what the manifest pins
@@ -138,10 +134,6 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"get an intact copy of the image"};
 		return {"the signature cannot be parsed", "sign the image again"};
 	case ELIBBAD:
-		if (c.addons)
-			return {"malformed PE file: " + which + " has inconsistent headers or section "
-				"table, or a section outside the file",
-				"dmesg names the file; kexec-pe inspect shows where"};
 		return {"malformed PE image: its headers or section table are inconsistent, a section lies "
 			"outside the file, or .bpf is not a BPF ELF object",
 			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
@@ -213,13 +205,7 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
 			"another process may have detached it; run it again with -d"};
 	case ENOMSG:
-		if (c.addons)
-			return {"the image's parser produced no kernel, or an addon has nothing to apply "
-				"(no .cmdline, .initrd or .ucode)", "dmesg names the file"};
 		return {"the image's parser produced no kernel", "the image holds no kernel its parser understands"};
-	case EMEDIUMTYPE:
-		return {"an addon has a .linux section: it is a kernel image, not an addon",
-			"remove it from the addon directories, or load it as the image"};
 	case EXDEV:
 		return {"an addon is for another kernel: its .uname is not the image's",
 			"remove it, or use the addon built for this image's kernel"};
@@ -232,10 +218,6 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 			mib(KEXEC_PE_SUPPLEMENTS_TOTAL_MAX) + " together)",
 			"use a smaller initrd or fewer addons"};
 	case EFBIG:
-		if (c.addons)
-			return {"a compressed kernel expands beyond the size its header records, or an addon "
-				"or side-car file is over " + mib(KEXEC_PE_SUPPLEMENT_MAX),
-				"dmesg names the file"};
 		return {"a compressed kernel expands beyond the size its header records (a decompression "
 			"bomb or a corrupt image)", "get an intact copy of the image"};
 	case ENOMEM:
@@ -251,9 +233,6 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 	case ENOSYS:
 		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
 	case EOPNOTSUPP:
-		if (c.addons)
-			return {"an addon has a .dtb section (kexec boots with the running kernel's devicetree), "
-				"or the image needs a decompressor this kernel lacks", "dmesg says which"};
 		if (has_parser)
 			return {"the image's compressed kernel uses a codec its parser does not know, or one "
 				"this kernel was built without", "kexec-pe inspect shows the codec; boot a kernel "
@@ -267,6 +246,60 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"the kernel refused the image", "dmesg may say why"};
 	}
 }
+Explained explain_hand_over_errno(int err)
+{
+	const std::string kinds = "a UKI addon (a PE file) or a side-car file (*.cred, *.sysext.raw, "
+				  "*.confext.raw)";
+
+	switch (err) {
+	case ENODATA:
+		return {"not signed (an addon needs a PE signature, a side-car file an appended one)",
+			kSignHint + "; sign a side-car file as a kernel module is signed (scripts/sign-file)"};
+	case ENOKEY:
+		return {"signature not trusted: not signed by a key in the kernel's trusted, secondary "
+			"or platform keyrings", "enroll the signing certificate or sign with a trusted key"};
+	case EKEYREJECTED:
+		return {"signature rejected: the file does not match its signature (changed after signing)",
+			"get an intact copy, or sign it again"};
+	case EKEYEXPIRED:
+		return {"the signing key or certificate has expired", kSignHint};
+	case EBADMSG:
+		return {"its signature cannot be parsed, or its .cmdline holds a NUL", "sign it again"};
+	case ELIBBAD:
+		return {"malformed PE file: inconsistent headers or section table, or a section "
+			"outside the file", "kexec-pe inspect shows where"};
+	case EMEDIUMTYPE:
+		return {"it has a .linux section: a kernel image, not an addon",
+			"remove it from the addon directories, or load it as the image"};
+	case EOPNOTSUPP:
+		return {"a devicetree addon (.dtb or .dtbauto): kexec boots with the running kernel's "
+			"devicetree", "remove it from the addon directories"};
+	case ENOMSG:
+		return {"an addon with nothing to apply (no .cmdline, .initrd or .ucode)",
+			"remove it from the addon directories"};
+	case EINVAL:
+		return {"neither " + kinds, "remove it from the addon directories, or rename it"};
+	case EFBIG:
+		return {"over " + mib(KEXEC_PE_SUPPLEMENT_MAX) + ", the most the kernel takes",
+			"remove it from the addon directories"};
+	case E2BIG:
+		return {"the addons and side-car files are over " + mib(KEXEC_PE_SUPPLEMENTS_TOTAL_MAX) +
+			" together", "remove some, or load with --no-addons"};
+	case EEXIST:
+		return {"named twice", "give each addon or side-car file once"};
+	case ENOSPC:
+		return {"more addons and side-car files than the kernel takes (" +
+			std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + ")", "remove some, or load with --no-addons"};
+	case EACCES:
+		return {"refused by the security policy (IMA appraisal of KEXEC_INITRAMFS_CHECK, or an LSM)",
+			"see the audit log or dmesg for the policy rule"};
+	default:
+		return {std::string("the kernel refused the file: ") + std::strerror(err),
+			"dmesg names the file and the cause; a kernel without struct kexec_pe_file "
+			"takes no addons: load with --no-addons"};
+	}
+}
+
 
 Error load_error(const LoadRequest &req, const LoadOutcome &out, const PermissionState &perm)
 {

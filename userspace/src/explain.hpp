@@ -41,6 +41,10 @@ struct ErrnoContext {
 
 Explained explain_kexec_errno(int err, const ErrnoContext &c);
 
+// Why the kernel refused an addon or side-car file handed over to the
+// registration (struct kexec_pe_file): it reads and checks each there
+Explained explain_hand_over_errno(int err);
+
 // The error a failed load reports: the loader thread's own failure when
 // it caused the kernel's, else the kernel's errno explained
 Error load_error(const LoadRequest &req, const LoadOutcome &out,

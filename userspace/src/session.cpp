@@ -2,6 +2,7 @@
 #include "session.hpp"
 
 #include "bpf.hpp"
+#include "explain.hpp"
 #include "manifest.hpp"
 #include "pe.hpp"
 #include <bpf/bpf.h>
@@ -137,18 +138,8 @@ void hand_over_files(int reg, const LoadRequest &req)
 		if (::write(reg, &kf, sizeof(kf)) == sizeof(kf))
 			continue;
 		int err = errno;
-		switch (err) {
-		case EEXIST:
-			throw Error(err, f, "named twice", "give each addon or side-car file once");
-		case ENOSPC:
-			throw Error(err, f, "more addons and side-car files than the kernel takes (" +
-				    std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + ")",
-				    "remove some, or load with --no-addons");
-		default:
-			throw Error(err, f, std::string("cannot hand the file to the kernel: ") +
-				    std::strerror(err),
-				    "a kernel without struct kexec_pe_file takes no addons: load with --no-addons");
-		}
+		Explained e = explain_hand_over_errno(err);
+		throw Error(err, f, e.what, e.hint);
 	}
 }
 

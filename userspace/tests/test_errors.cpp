@@ -154,26 +154,35 @@ TEST(Explain, EinvalForAGivenCommandLine)
 	EXPECT_EQ(0u, explain_kexec_errno(EINVAL, c).what.find("refused: signatures are enforced, and the image carries"));
 }
 
-TEST(Explain, AddonsAreNamed)
+// The kernel checks addons and side-car files as they are handed over:
+// the error names the file (the caller's Error) and says what is wrong
+// with it
+TEST(Explain, HandOverRefusals)
 {
-	ErrnoContext c;
-	c.has_parser = true;
-	c.addons = true;
-	for (int e : {ENODATA, ENOKEY, EKEYREJECTED})
-		EXPECT_NE(std::string::npos, explain_kexec_errno(e, c).what.find("addons or side-car files"))
-			<< errno_name(e);
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(ENODATA).what.find("not signed"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(ENOKEY).what.find("not trusted"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(EKEYREJECTED).what.find("does not match"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(EMEDIUMTYPE).what.find(".linux"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(EOPNOTSUPP).what.find(".dtb"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(ENOMSG).what.find("nothing to apply"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(EINVAL).what.find("*.cred"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(EFBIG).what.find("256 MiB"));
+	EXPECT_NE(std::string::npos, explain_hand_over_errno(ENOSPC).hint.find("--no-addons"));
+	for (int e : {ENODATA, ENOKEY, EKEYREJECTED, ELIBBAD, EMEDIUMTYPE, EOPNOTSUPP, ENOMSG,
+		      EINVAL, EFBIG, E2BIG, EEXIST, ENOSPC, EACCES, EIO})
+		EXPECT_FALSE(explain_hand_over_errno(e).hint.empty()) << errno_name(e);
 }
 
-TEST(Explain, AddonRefusals)
+// With addons given, a load's errors still name what they can be about
+TEST(Explain, AddonsInALoad)
 {
 	ErrnoContext c;
 	c.has_parser = true;
 	c.addons = true;
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EMEDIUMTYPE, c).what.find(".linux"));
 	EXPECT_NE(std::string::npos, explain_kexec_errno(EXDEV, c).what.find(".uname"));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EOPNOTSUPP, c).what.find(".dtb"));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(ENOMSG, c).what.find("nothing to apply"));
-	EXPECT_NE(std::string::npos, explain_kexec_errno(EINVAL, c).what.find("*.cred"));
+	EXPECT_NE(std::string::npos, explain_kexec_errno(ENODATA, c).what.find("not signed"));
+	// checked when handed over: an addon is not why the load failed
+	EXPECT_EQ(std::string::npos, explain_kexec_errno(ENODATA, c).what.find("addon"));
 }
 
 TEST(Explain, NoLoadsLeft)
