@@ -215,7 +215,7 @@ __noinline int initrd_part(void *prog_ctx __arg_ctx, struct scratch *sc __arg_no
 /*
  * The kernel of an EFI zboot image found at @base of the image, in @limit
  * bytes (the whole image, or a UKI's .linux). 1 when there is no zboot
- * header there, 0 when the kernel was produced, else -errno.
+ * header there, 0 when its decompression was asked for, else -errno.
  */
 __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			    __u64 base, __u64 limit)
@@ -227,7 +227,6 @@ __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_n
 	__u64 off, size, codec;
 	__s64 out;
 	bool gzip;
-	int ret;
 
 	if (limit < ZHDR_LEN || base + ZHDR_LEN > ctx->image_size)
 		return 1;
@@ -268,11 +267,12 @@ __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_n
 	dc.offset = base + off;
 	dc.length = size;
 	dc.out_limit = out;
-	ret = bpf_kexec_decompress(ctx, &dc);
-	if (ret < 0)
-		return ret;
-	/* a stream shorter than the header says: the size field lies */
-	return ret == out ? 0 : -EBADMSG;
+	/*
+	 * the kernel decompresses once the parser returned: exactly @out
+	 * bytes, else the size field lies and the load fails (EBADMSG)
+	 */
+	dc.flags = KEXEC_PE_DECOMPRESS_EXACT;
+	return bpf_kexec_decompress(ctx, &dc);
 }
 
 struct walk {
