@@ -164,6 +164,29 @@ TEST_F(good, measured)
 	TH_LOG("measured command line: %s", text);
 	ASSERT_NE(NULL, strstr(text, "kexecpe.uki=1"));
 	ASSERT_NE(NULL, strstr(text, "kexecpe.addon_b=1"));
+
+	/* and what produced it: the programs that ran, as the status names them */
+	cmd = NULL;
+	for (p = log; (p = strstr(p, " kexec-pe-programs ")); p++)
+		cmd = p + strlen(" kexec-pe-programs ");
+	ASSERT_NE(NULL, cmd) TH_LOG("no kexec-pe-programs measurement");
+	for (i = 0; i < sizeof(text) - 1 && isxdigit(cmd[0]) && isxdigit(cmd[1]); i++) {
+		hex[0] = cmd[0];
+		hex[1] = cmd[1];
+		text[i] = strtol(hex, NULL, 16);
+		cmd += 2;
+	}
+	text[i] = '\0';
+	TH_LOG("measured programs: %s", text);
+	ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", log, sizeof(log)));
+	p = strstr(log, "\nlast_programs: ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", log);
+	p += strlen("\nlast_programs: ");
+	ASSERT_EQ(0, strncmp(p, text, strlen(text))) TH_LOG("status: %.80s", p);
+	ASSERT_EQ('\n', p[strlen(text)]);
+	/* one program, by its 16-digit tag and name */
+	ASSERT_EQ(':', text[16]) TH_LOG("%s", text);
+	ASSERT_EQ(NULL, strchr(text, ' '));
 }
 
 int main(int argc, char **argv)
