@@ -179,6 +179,8 @@ TEST_F(good, measured)
 	text[i] = '\0';
 	TH_LOG("measured programs: %s", text);
 	ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", log, sizeof(log)));
+	/* the last session is the load above, which succeeded */
+	ASSERT_NE(NULL, strstr(log, "\nlast_result: 0\n")) TH_LOG("%s", log);
 	p = strstr(log, "\nlast_programs: ");
 	ASSERT_NE(NULL, p) TH_LOG("%s", log);
 	p += strlen("\nlast_programs: ");
