@@ -70,10 +70,9 @@ PermissionState PermissionState::read()
 
 Explained explain_kexec_errno(int err, const ErrnoContext &c)
 {
-	const bool has_parser = c.has_parser, crash = c.crash;
 	// the kernel checks addons and side-car files as they are handed over
 	// (explain_hand_over_errno()): a load's signature errors are the image's
-	const std::string which = "the image";
+	const bool has_parser = c.has_parser, crash = c.crash;
 
 	switch (err) {
 	case ENOEXEC:
@@ -121,10 +120,10 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"dmesg names the result; check `bpftool link` for programs on the hook, and "
 				"reinstall kexec-pe and libbpf from a trusted source"};
 		if (has_parser && !c.perm.lockdown.empty())
-			return {"signature rejected: " + which + " does not match its signature (changed after "
+			return {"signature rejected: the image does not match its signature (changed after "
 				"signing), or the kernel its parser produced has no signature check on this "
 				"architecture (CONFIG_KEXEC_IMAGE_VERIFY_SIG)", "dmesg says which"};
-		return {"signature rejected: " + which + " does not match its signature (changed after signing)",
+		return {"signature rejected: the image does not match its signature (changed after signing)",
 			"get an intact copy, or sign it again"};
 	case EKEYEXPIRED:
 		return {"the signing key or certificate has expired", kSignHint};
@@ -246,6 +245,7 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"the kernel refused the image", "dmesg may say why"};
 	}
 }
+
 Explained explain_hand_over_errno(int err)
 {
 	const std::string kinds = "a UKI addon (a PE file) or a side-car file (*.cred, *.sysext.raw, "
@@ -317,7 +317,6 @@ Error load_error(const LoadRequest &req, const LoadOutcome &out, const Permissio
 	ErrnoContext c;
 	c.has_parser = out.has_parser;
 	c.crash = req.crash;
-	c.addons = !req.files.empty();
 	c.image_signed = out.image_signed;
 	c.has_manifest = out.has_manifest;
 	c.pins_cmdline = out.pins_cmdline;

@@ -29,7 +29,6 @@ struct PermissionState {
 struct ErrnoContext {
 	bool has_parser = false;	// the image has a .bpf section
 	bool crash = false;		// a kdump load
-	bool addons = false;		// --addon files were given
 	std::optional<bool> image_signed;	// a PE with a certificate table
 	std::optional<bool> has_manifest;	// a .kexecmf section
 	std::optional<bool> pins_cmdline;	// its manifest pins a command line
