@@ -57,6 +57,26 @@ def patch(path, pos, data):
         f.write(data)
 
 
+def append_in_cert_table(path, blob):
+    """Put @blob at the end of the signed PE32+ image @path, inside its
+    certificate table, after the PKCS#7 message: the table's size (in the
+    data directory) and the WIN_CERTIFICATE's length are not hashed, so
+    the signature still verifies. Returns @blob's offset."""
+    b = bytearray(open(path, "rb").read())
+    opt = struct.unpack_from("<I", b, 0x3C)[0] + 24
+    va, size = struct.unpack_from("<II", b, opt + 144)
+    if not va or va + size != len(b):
+        die(f"{path}: no certificate table at the end of the file")
+    b += bytes(-len(b) % 8)
+    at = len(b)
+    b += blob + bytes(-len(blob) % 8)
+    struct.pack_into("<I", b, opt + 148, len(b) - va)   # the table's size
+    struct.pack_into("<I", b, va, len(b) - va)          # WIN_CERTIFICATE.dwLength
+    with open(path, "wb") as f:
+        f.write(b)
+    return at
+
+
 def flip(path, section=None, pos=None):
     """Invert one byte: the middle of @section, or the one at @pos."""
     if pos is None:

@@ -48,6 +48,37 @@ TEST(lockdown_on)
 	ASSERT_NE(NULL, strstr(state, "[integrity]")) TH_LOG("lockdown is %s", state);
 }
 
+/*
+ * Reading the status under lockdown logs nothing: it does not ask lockdown
+ * (each question logs "Lockdown: ...: kexec of unsigned images is
+ * restricted"), and says lockdown as the last load asked it
+ */
+TEST(status_read_logs_nothing_under_lockdown)
+{
+	static char log[1 << 16];
+	char status[2048];
+	size_t len = 0;
+	ssize_t n;
+	int kmsg, i;
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	for (i = 0; i < 3; i++)
+		ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", status, sizeof(status)));
+	while (len < sizeof(log) - 1) {
+		n = read(kmsg, log + len, sizeof(log) - 1 - len);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	log[len] = '\0';
+	close(kmsg);
+	ASSERT_EQ(NULL, strstr(log, "Lockdown:")) TH_LOG("reading the status logged:\n%s", log);
+}
+
 /* kexec-pe -l @img [--append @append]: @err for @cause, parser not exposed */
 static void refused_with(struct __test_metadata *_metadata, const char *img,
 			 const char *append, const char *err, const char *cause)
@@ -111,6 +142,10 @@ TEST(load_uki)
 	ASSERT_EQ(0, bed_make_stage2_initrd(STAGE2_INITRD, nonce));
 	ASSERT_EQ(0, TOOL_RUN("-l", UKI, "--initrd", STAGE2_INITRD)) TH_LOG("%s", out);
 	TH_LOG("%s loaded by kexec-pe, nonce %s (in the initrd)", UKI, nonce);
+	/* the session ran enforced, and the status says so: the loads asked lockdown */
+	ASSERT_LT(0, bed_read_file("/proc/kexec_pe/status", out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "\nlast_enforced: 1\n")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "\nsig_enforced: 1\n")) TH_LOG("%s", out);
 }
 
 /*

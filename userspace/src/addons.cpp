@@ -68,7 +68,11 @@ std::vector<std::string> find_addons(const std::string &image, const AddonSearch
 		std::error_code ec;
 		if (!fs::is_regular_file(f, ec))
 			throw Error(ec ? ec.value() : ENOENT, f, "not a regular file", "check the --addon path");
-		files.push_back(fs::absolute(f).lexically_normal().string());
+		std::string p = fs::absolute(f).lexically_normal().string();
+		// named twice (found, or given again): applied once, where first named,
+		// as the kernel applies a file once
+		if (std::find(files.begin(), files.end(), p) == files.end())
+			files.push_back(std::move(p));
 	}
 	return files;
 }

@@ -186,7 +186,12 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"refused by the security policy (IMA appraisal or an LSM)",
 			"see the audit log or dmesg for the policy rule"};
 	case EBUSY:
-		return {"another kexec load or unload is in progress", "retry when it has finished"};
+		return {"another kexec load or unload is in progress, or a file is still being handed "
+			"over to this process's registration", "retry when it has finished"};
+	case EPROTO:
+		return {"the image's parser did not apply an addon or side-car file handed over to it "
+			"(it takes none, or only some), or it was built for another kernel ABI",
+			"dmesg names the file; load with --no-addons, or use the parser built for this kernel"};
 	case ESRCH:
 		return {"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
 			"kernel's disagree), so no loader was registered",
@@ -239,8 +244,8 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
 			"boot a kernel with the decompressor of the image's codec"};
 	case ENOENT:
-		return {"the kernel could not find a file the parser asked for (an addon or side-car file)",
-			"check the paths: the kernel opens them as given"};
+		return {"the image's parser asked for an addon or side-car file that kexec-pe did not hand over",
+			"dmesg names it; kexec-pe hands over the files it finds and those given with --addon"};
 	default:
 		return {"the kernel refused the image", "dmesg may say why"};
 	}

@@ -115,15 +115,8 @@ UniqueFd register_loader(const KernelInterface &k, const std::string &image, int
 // looks no path up, it takes these files.
 void hand_over_files(int reg, const LoadRequest &req)
 {
-	std::vector<std::string> handed;
-
 	for (const std::string &f : req.files) {
 		kexec_pe_file kf = {};
-
-		// a file named twice is applied twice, handed over once
-		if (std::find(handed.begin(), handed.end(), f) != handed.end())
-			continue;
-		handed.push_back(f);
 
 		if (f.size() >= sizeof(kf.path))
 			throw Error(ENAMETOOLONG, f, "the kernel takes addons and side-car files named "

@@ -53,7 +53,24 @@ TEST(Addons, SystemdStubOrder)
 					    d.path().filename().string() + "/mine.addon.efi"}),
 		  names(files));
 	for (const std::string &f : files)
-		EXPECT_EQ('/', f[0]) << f;	// the kernel opens them as given
+		EXPECT_EQ('/', f[0]) << f;	// the names the parser's map gives the kernel
+}
+
+// The kernel applies a file once: one found and also given, or given
+// twice, is listed once, where it was first named
+TEST(Addons, AFileNamedTwiceIsListedOnce)
+{
+	TempDir d;
+	const auto img = d.path() / "uki.efi";
+	touch(img);
+	touch(d.path() / "uki.efi.extra.d" / "a.addon.efi");
+	touch(d.path() / "uki.efi.extra.d" / "b.addon.efi");
+	AddonSearch s;
+	s.explicit_files = {(d.path() / "uki.efi.extra.d" / "b.addon.efi").string(),
+			    (d.path() / "uki.efi.extra.d" / ".." / "uki.efi.extra.d" / "a.addon.efi").string(),
+			    (d.path() / "uki.efi.extra.d" / "b.addon.efi").string()};
+	EXPECT_EQ((std::vector<std::string>{"uki.efi.extra.d/a.addon.efi", "uki.efi.extra.d/b.addon.efi"}),
+		  names(find_addons(img.string(), s)));
 }
 
 TEST(Addons, NoAddonsKeepsTheExplicitOnes)

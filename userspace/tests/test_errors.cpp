@@ -29,7 +29,8 @@ TEST(Explain, EveryDocumentedErrnoHasItsOwnExplanation)
 {
 	for (int e : {ENOEXEC, EINVAL, ENODATA, ENOKEY, EKEYREJECTED, EBADMSG, ELIBBAD, EPERM,
 		      ESRCH, ETIMEDOUT, ECANCELED, EINTR, ENOLINK, ENOMSG, E2BIG, EFBIG, ENOMEM,
-		      EBUSY, EACCES, ENOSYS, EADDRNOTAVAIL, EKEYEXPIRED, EOPNOTSUPP, ENOENT}) {
+		      EBUSY, EACCES, ENOSYS, EADDRNOTAVAIL, EKEYEXPIRED, EOPNOTSUPP, ENOENT, EPROTO,
+		      EXDEV}) {
 		for (bool parser : {false, true}) {
 			Explained x = explain(e, parser);
 			EXPECT_NE(kGeneric, x.what) << errno_name(e);
