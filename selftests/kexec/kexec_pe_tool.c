@@ -98,9 +98,10 @@ TEST(load_embedded)
  */
 TEST(load_with_addons)
 {
+	/* named twice: handed over and applied once, as the kernel applies a file */
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-d", "-l", OK_EFI, "--addon", DIR "addon-signed.efi",
 			      "--addon", DIR "addon-signed.efi")) TH_LOG("%s", out);
-	ASSERT_NE(NULL, strstr(out, "files-set: 2 files")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "files-set: 1 files")) TH_LOG("%s", out);
 	ASSERT_EQ(0, TOOL_RUN(NULL, "-u"));
 	ASSERT_EQ(1, TOOL_RUN(NULL, "-l", OK_EFI, "--addon", DIR "addon-unsigned.efi"));
 	TH_LOG("%s", out);
