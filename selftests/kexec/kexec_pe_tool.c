@@ -56,6 +56,9 @@ TEST(inspect)
 	ASSERT_NE(NULL, strstr(out, "map kexec_pe_files: array"));
 	ASSERT_EQ(0, TOOL_RUN(NULL, "inspect", "--json", OK_EFI));
 	ASSERT_EQ(0, strncmp(out, "{\"file\":\"" OK_EFI "\",\"kind\":\"UKI\"", 30)) TH_LOG("%s", out);
+	/* the manifest and the payloads' sizes, as the text says them */
+	ASSERT_NE(NULL, strstr(out, "\"manifest\":{\"section\":\".kexecmf\"")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "\"payloads\":{\"linux\":")) TH_LOG("%s", out);
 }
 
 TEST(load_status_unload)

@@ -58,7 +58,20 @@ std::string hexdigest(const Digest &d)
 	return out;
 }
 
-void manifest_lines(std::ostringstream &o, const PeImage &pe);
+// The .kexecmf manifest as inspect reports it, in text and JSON alike
+struct ManifestReport {
+	bool present = false;
+	std::string error;			// malformed: why
+	std::vector<ManifestPart> parts;
+	std::optional<bool> matches;		// what the project's parser produces
+	std::string compare_error;		// why it was not compared
+};
+
+ManifestReport manifest_report(const PeImage &pe);
+void manifest_lines(std::ostringstream &o, const ManifestReport &m);
+
+// The payload sections whose sizes inspect reports
+constexpr std::string_view kPayloadSections[] = {".linux", ".initrd", ".ucode", ".dtb"};
 
 std::string hex(std::uint64_t v)
 {
@@ -152,7 +165,7 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 	for (std::string_view n : kTextSections)
 		if (const Section *s = pe.find(n))
 			o << n << ": " << printable(text_of(s->data)) << "\n";
-	for (std::string_view n : {".linux", ".initrd", ".ucode", ".dtb"})
+	for (std::string_view n : kPayloadSections)
 		if (const Section *s = pe.find(n))
 			o << n << ": " << s->data.size() << " bytes\n";
 	if (auto z = nested_zboot(pe)) {
@@ -185,30 +198,53 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 		  << m.value_size << " entries " << m.max_entries << "\n";
 	if (!bpf.info->parser())
 		o << "  warning: no program attaches to " << kHook << ": the kernel's load will fail\n";
-	manifest_lines(o, pe);
+	manifest_lines(o, manifest_report(pe));
 	return o.str();
 }
 
 // The .kexecmf manifest, and whether it is what the project's parser
 // produces from this image
-void manifest_lines(std::ostringstream &o, const PeImage &pe)
+ManifestReport manifest_report(const PeImage &pe)
 {
 	const Section *m = pe.find(KEXEC_PE_MANIFEST_SECTION);
+	ManifestReport r;
 
-	if (!m) {
+	if (!m)
+		return r;
+	r.present = true;
+	try {
+		r.parts = parse_manifest(m->data, pe.bytes().size(), pe.name());
+	} catch (const Error &e) {
+		r.error = e.what();
+		return r;
+	}
+	try {
+		std::vector<ManifestPart> want = compute_manifest(pe);
+		bool same = want.size() == r.parts.size();
+		for (std::size_t i = 0; same && i < want.size(); i++)
+			same = want[i].dst == r.parts[i].dst && want[i].kind == r.parts[i].kind &&
+			       want[i].offset == r.parts[i].offset &&
+			       want[i].length == r.parts[i].length && want[i].sha256 == r.parts[i].sha256;
+		r.matches = same;
+	} catch (const Error &e) {
+		r.compare_error = e.what();
+	}
+	return r;
+}
+
+void manifest_lines(std::ostringstream &o, const ManifestReport &m)
+{
+	if (!m.present) {
 		o << "manifest: none (what the parser produces is not pinned: refused where "
 		     "signatures are enforced; kexec-pe embed writes one)\n";
 		return;
 	}
-	std::vector<ManifestPart> parts;
-	try {
-		parts = parse_manifest(m->data, pe.bytes().size(), pe.name());
-	} catch (const Error &e) {
-		o << "manifest: malformed, the kernel refuses the image: " << e.what() << "\n";
+	if (!m.error.empty()) {
+		o << "manifest: malformed, the kernel refuses the image: " << m.error << "\n";
 		return;
 	}
-	o << "manifest: " << KEXEC_PE_MANIFEST_SECTION << ", " << parts.size() << " part(s)\n";
-	for (const ManifestPart &p : parts) {
+	o << "manifest: " << KEXEC_PE_MANIFEST_SECTION << ", " << m.parts.size() << " part(s)\n";
+	for (const ManifestPart &p : m.parts) {
 		o << "  " << dst_name(p.dst) << ": ";
 		if (p.kind == PartKind::Image)
 			o << p.length << " bytes of the image at " << hex(p.offset);
@@ -218,27 +254,53 @@ void manifest_lines(std::ostringstream &o, const PeImage &pe)
 			o << p.length << " bytes of SHA-256 " << hexdigest(p.sha256);
 		o << "\n";
 	}
-	try {
-		std::vector<ManifestPart> want = compute_manifest(pe);
-		bool same = want.size() == parts.size();
-		for (std::size_t i = 0; same && i < want.size(); i++)
-			same = want[i].dst == parts[i].dst && want[i].kind == parts[i].kind &&
-			       want[i].offset == parts[i].offset && want[i].length == parts[i].length &&
-			       want[i].sha256 == parts[i].sha256;
-		o << "  " << (same ? "matches what the project's parser produces from this image"
-				   : "differs from what the project's parser produces from this image")
+	if (m.matches)
+		o << "  " << (*m.matches ? "matches what the project's parser produces from this image"
+					 : "differs from what the project's parser produces from this image")
 		  << "\n";
-	} catch (const Error &e) {
-		o << "  not compared with the project's parser: " << e.what() << "\n";
-	}
+	else
+		o << "  not compared with the project's parser: " << m.compare_error << "\n";
 }
 
 using Json = nlohmann::ordered_json;
 
 Json zboot_json(const ZbootHeader &z)
 {
-	return Json{{"codec", z.codec}, {"payload_offset", z.payload_offset},
-		    {"payload_size", z.payload_size}};
+	Json j = {{"codec", z.codec}, {"payload_offset", z.payload_offset},
+		  {"payload_size", z.payload_size}, {"uncompressed_size", nullptr}};
+
+	if (z.uncompressed_size)
+		j["uncompressed_size"] = *z.uncompressed_size;
+	return j;
+}
+
+Json manifest_json(const ManifestReport &m)
+{
+	if (!m.present)
+		return nullptr;
+	Json parts = Json::array();
+	for (const ManifestPart &p : m.parts) {
+		Json jp = {{"result", dst_name(p.dst)}, {"length", p.length}};
+		if (p.kind == PartKind::Image) {
+			jp["kind"] = "image";
+			jp["offset"] = p.offset;
+		} else if (p.kind == PartKind::Zero) {
+			jp["kind"] = "zero";
+		} else {
+			jp["kind"] = "sha256";
+			jp["sha256"] = hexdigest(p.sha256);
+		}
+		parts.push_back(jp);
+	}
+	Json j = {{"section", KEXEC_PE_MANIFEST_SECTION}, {"error", nullptr}, {"parts", parts},
+		  {"matches_parser", nullptr}, {"compare_error", nullptr}};
+	if (!m.error.empty())
+		j["error"] = m.error;
+	if (m.matches)
+		j["matches_parser"] = *m.matches;
+	else if (m.error.empty())
+		j["compare_error"] = m.compare_error;
+	return j;
 }
 
 Json json(const PeImage &pe, const BpfReport &bpf)
@@ -262,16 +324,18 @@ Json json(const PeImage &pe, const BpfReport &bpf)
 				 {"size", pe.cert_table_size()}, {"certificates", certs}}},
 		  {"sections", sections}};
 	j["zboot"] = nullptr;
-	if (const auto &z = pe.zboot()) {
+	if (const auto &z = pe.zboot())
 		j["zboot"] = zboot_json(*z);
-		j["zboot"]["uncompressed_size"] = nullptr;
-		if (z->uncompressed_size)
-			j["zboot"]["uncompressed_size"] = *z->uncompressed_size;
-	}
 	j["linux_zboot"] = nullptr;
 	if (auto z = nested_zboot(pe))
 		j["linux_zboot"] = zboot_json(*z);
 	j["uki"] = uki;
+	Json payloads = Json::object();
+	for (std::string_view n : kPayloadSections)
+		if (const Section *s = pe.find(n))
+			payloads[std::string(n.substr(1))] = s->data.size();
+	j["payloads"] = payloads;
+	j["manifest"] = manifest_json(manifest_report(pe));
 	j["bpf"] = nullptr;
 	const Section *b = pe.find(KEXEC_PE_BPF_SECTION);
 	if (!b)

@@ -4,8 +4,11 @@
 #include "error.hpp"
 #include "images.hpp"
 #include "inspect.hpp"
+#include "manifest.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/kexec_pe.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -88,6 +91,48 @@ TEST(Inspect, Json)
 	EXPECT_EQ(0, std::system(cmd.c_str()));
 }
 
+// Every fact of the text is in the JSON: the manifest's parts and its
+// comparison with the project's parser, the payloads' sizes
+TEST(Inspect, JsonSaysWhatTheTextSays)
+{
+	auto img = uki_with_parser();
+	auto parts = compute_manifest(PeImage::parse(img, "uki.efi"));
+	img = embed_section(img, "uki.efi", KEXEC_PE_MANIFEST_SECTION, serialize_manifest(parts)).image;
+	std::string text = inspect(img, "uki.efi", JsonMode::Off);
+	auto j = nlohmann::json::parse(inspect(img, "uki.efi", JsonMode::Short));
+
+	ASSERT_TRUE(j["manifest"].is_object()) << j.dump();
+	EXPECT_EQ(".kexecmf", j["manifest"]["section"]);
+	ASSERT_EQ(parts.size(), j["manifest"]["parts"].size());
+	EXPECT_NE(std::string::npos, text.find("manifest: .kexecmf, " + std::to_string(parts.size()) +
+					       " part(s)")) << text;
+	for (const auto &p : j["manifest"]["parts"]) {
+		std::string line = "  " + p["result"].get<std::string>() + ": " +
+				   std::to_string(p["length"].get<std::uint64_t>());
+		if (p["kind"] == "image") {
+			char off[24];
+			std::snprintf(off, sizeof(off), "0x%llx",
+				      static_cast<unsigned long long>(p["offset"].get<std::uint64_t>()));
+			line += std::string(" bytes of the image at ") + off;
+		} else if (p["kind"] == "zero") {
+			line += " zero bytes";
+		} else {
+			line += " bytes of SHA-256 " + p["sha256"].get<std::string>();
+		}
+		EXPECT_NE(std::string::npos, text.find(line + "\n")) << line << "\n" << text;
+	}
+	ASSERT_TRUE(j["manifest"]["matches_parser"].is_boolean()) << j.dump();
+	EXPECT_EQ(j["manifest"]["matches_parser"].get<bool>(),
+		  text.find("matches what the project's parser produces") != std::string::npos) << text;
+	EXPECT_EQ(3000u, j["payloads"]["linux"]);
+	EXPECT_NE(std::string::npos, text.find(".linux: 3000 bytes\n")) << text;
+	EXPECT_TRUE(j["linux_zboot"].is_null());
+
+	// no manifest: null, as the text says none
+	auto plain = inspect(uki_with_parser(), "u.efi", JsonMode::Short);
+	EXPECT_TRUE(nlohmann::json::parse(plain)["manifest"].is_null()) << plain;
+}
+
 TEST(Inspect, JsonModesAndText)
 {
 	// text that is not UTF-8 (a lone continuation byte, an overlong form, a
@@ -142,6 +187,19 @@ TEST(Binary, InspectEachBedImage)
 		}
 		CmdResult j = run("inspect --json " + p.string());
 		EXPECT_EQ(0, j.status) << j.out;
+		// a zboot .linux: the JSON says its uncompressed size where the text
+		// does, and null where the text says none
+		if (std::string(rel).find("zboot-uki") != std::string::npos) {
+			auto lz = nlohmann::json::parse(j.out)["linux_zboot"];
+			ASSERT_TRUE(lz.contains("uncompressed_size")) << j.out;
+			if (lz["uncompressed_size"].is_number())
+				EXPECT_NE(std::string::npos,
+					  r.out.find(", uncompressed " +
+						     std::to_string(lz["uncompressed_size"].get<std::uint64_t>()) +
+						     " bytes")) << r.out;
+			else
+				EXPECT_EQ(std::string::npos, r.out.find(", uncompressed ")) << r.out;
+		}
 	}
 	if (!seen)
 		GTEST_SKIP() << "no bed images built";
