@@ -13,20 +13,31 @@
 
 namespace kexecpe {
 
+struct LibbpfCapture {
+	std::string buf;
+	bool echo = false;
+};
+
 namespace {
 
-// libbpf's print callback is process-wide: the capture it writes to is too
-std::mutex g_capture_mutex;	// held by the live LibbpfLog
-std::mutex g_buf_mutex;
-std::string g_buf;
-bool g_echo;
-libbpf_print_fn_t g_previous;	// restored when the capture ends
+// libbpf's print callback is process-wide, and libbpf calls it in the
+// thread doing the work: it is installed once, and each thread's messages
+// go to that thread's innermost live LibbpfLog (none: to the callback that
+// was installed before, libbpf's own printer). No lock is held across a
+// LibbpfLog's life, so nesting or one per thread cannot deadlock.
+thread_local LibbpfCapture *t_capture;
+libbpf_print_fn_t g_previous;
+std::once_flag g_installed;
 constexpr std::size_t kKeep = 1 << 16;
 
-// libbpf prints a refused program's whole verifier log in one call: size
-// the message, never cut it (the verifier's reason is at its end)
 int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	LibbpfCapture *c = t_capture;
+
+	if (!c)
+		return g_previous ? g_previous(level, fmt, ap) : 0;
+	// libbpf prints a refused program's whole verifier log in one call:
+	// size the message, never cut it (the verifier's reason is at its end)
 	va_list again;
 	va_copy(again, ap);
 	int n = std::vsnprintf(nullptr, 0, fmt, again);
@@ -37,13 +48,11 @@ int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	std::vsnprintf(msg.data(), msg.size(), fmt, ap);
 	msg.pop_back();
 
-	std::lock_guard lock(g_buf_mutex);
-	if (g_echo)
+	if (c->echo)
 		std::fputs(msg.c_str(), stderr);	// libbpf's messages say "libbpf: "
-	g_buf += msg;
-	if (g_buf.size() > kKeep)
-		g_buf.erase(0, g_buf.size() - kKeep);
-	(void)level;
+	c->buf += msg;
+	if (c->buf.size() > kKeep)
+		c->buf.erase(0, c->buf.size() - kKeep);
 	return 0;
 }
 
@@ -61,24 +70,22 @@ std::string or_unknown(const char *s)
 } // namespace
 
 LibbpfLog::LibbpfLog(bool echo)
+	: capture_(std::make_unique<LibbpfCapture>()), outer_(t_capture)
 {
-	g_capture_mutex.lock();
-	std::lock_guard lock(g_buf_mutex);
-	g_buf.clear();
-	g_echo = echo;
-	g_previous = libbpf_set_print(print_fn);
+	std::call_once(g_installed, [] { g_previous = libbpf_set_print(print_fn); });
+	capture_->echo = echo;
+	t_capture = capture_.get();
 }
 
 LibbpfLog::~LibbpfLog()
 {
-	libbpf_set_print(g_previous);
-	g_capture_mutex.unlock();
+	t_capture = outer_;
 }
 
 std::string LibbpfLog::tail(std::size_t max) const
 {
-	std::lock_guard lock(g_buf_mutex);
-	std::string t = g_buf.size() > max ? g_buf.substr(g_buf.size() - max) : g_buf;
+	const std::string &b = capture_->buf;
+	std::string t = b.size() > max ? b.substr(b.size() - max) : b;
 
 	while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
 		t.pop_back();

@@ -29,9 +29,13 @@ struct LinkDeleter {
 using BpfObject = std::unique_ptr<bpf_object, ObjectDeleter>;
 using BpfLink = std::unique_ptr<bpf_link, LinkDeleter>;
 
-// While alive, libbpf's messages (debug ones too) go to a buffer, or are
-// echoed to stderr when @echo. libbpf has one global print callback; one
-// capture may be active at a time (a second waits).
+struct LibbpfCapture;
+
+// While alive, the libbpf messages of the thread that made it (debug ones
+// too) go to its buffer, and are echoed to stderr when @echo. Each thread
+// has its own; a nested one captures until it ends, then the outer one
+// again. It must end in the thread that made it, innermost first (a
+// scope's variable).
 class LibbpfLog {
 public:
 	explicit LibbpfLog(bool echo = false);
@@ -43,6 +47,10 @@ public:
 	std::string tail(std::size_t max = 2048) const;
 	// log_summary() of it: what an error message quotes (one line)
 	std::string last_line() const;
+
+private:
+	std::unique_ptr<LibbpfCapture> capture_;
+	LibbpfCapture *outer_;	// the thread's capture before this one
 };
 
 // What an error quotes from libbpf's log @t: the verifier's last two lines

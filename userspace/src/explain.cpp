@@ -23,9 +23,36 @@ std::string mib(unsigned long v)
 	return std::to_string(v >> 20) + " MiB";
 }
 
+// An unload (KEXEC_FILE_UNLOAD) reads no image: only the permission
+// checks of kexec_file_load() and the kexec lock can refuse it
+Explained explain_unload_errno(int err, const ErrnoContext &c)
+{
+	const std::string kind = c.crash ? "kexec_load_limit_panic" : "kexec_load_limit_reboot";
+
+	switch (err) {
+	case EPERM:
+		if (!c.perm.cap_sys_boot)
+			return {"not permitted: unloading a kernel needs CAP_SYS_BOOT", "run it as root"};
+		if (c.perm.load_disabled)
+			return {"not permitted: kexec is disabled (/proc/sys/kernel/kexec_load_disabled is 1), "
+				"unloading too", "it stays disabled until reboot"};
+		if (c.perm.no_loads_left[c.crash])
+			return {"not permitted: no kexec loads left (/proc/sys/kernel/" + kind +
+				" is 0), and an unload counts as one", "the limit only goes down until reboot"};
+		return {"unloading not permitted (no CAP_SYS_BOOT, kexec_load_disabled, or " + kind + ")",
+			"dmesg may say which"};
+	case EBUSY:
+		return {"cannot unload now: a kexec load or unload is in progress", "retry when it has finished"};
+	case ENOSYS:
+		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
+	default:
+		return {std::string("unloading failed: ") + std::strerror(err), "dmesg may say why"};
+	}
+}
+
 } // namespace
 
-PermissionState PermissionState::read()
+PermissionState PermissionState::read(const std::string &root)
 {
 	PermissionState p;
 	__user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -34,7 +61,7 @@ PermissionState PermissionState::read()
 	if (!syscall(SYS_capget, &hdr, data))
 		p.cap_sys_boot = data[CAP_TO_INDEX(CAP_SYS_BOOT)].effective & CAP_TO_MASK(CAP_SYS_BOOT);
 	try {
-		auto d = read_file("/proc/sys/kernel/kexec_load_disabled", 64);
+		auto d = read_file(root + "/proc/sys/kernel/kexec_load_disabled", 64);
 		p.load_disabled = !d.empty() && d[0] == '1';
 	} catch (const Error &) {
 	}
@@ -42,21 +69,21 @@ PermissionState PermissionState::read()
 	// loads left
 	for (int crash = 0; crash < 2; crash++) {
 		try {
-			auto l = read_file(crash ? "/proc/sys/kernel/kexec_load_limit_panic"
-						 : "/proc/sys/kernel/kexec_load_limit_reboot", 64);
+			auto l = read_file(root + (crash ? "/proc/sys/kernel/kexec_load_limit_panic"
+							 : "/proc/sys/kernel/kexec_load_limit_reboot"), 64);
 			p.no_loads_left[crash] = !l.empty() && l[0] == '0';
 		} catch (const Error &) {
 		}
 	}
 	try {
-		auto st = read_file("/proc/kexec_pe/status", 4096);
+		auto st = read_file(root + "/proc/kexec_pe/status", 4096);
 		std::string t(st.begin(), st.end());
 		p.require_manifest = t.find("\nrequire_manifest: 1") != std::string::npos;
 		p.sig_enforced = t.find("\nsig_enforced: 1") != std::string::npos;
 	} catch (const Error &) {
 	}
 	try {
-		auto l = read_file("/sys/kernel/security/lockdown", 256);
+		auto l = read_file(root + "/sys/kernel/security/lockdown", 256);
 		std::string t(l.begin(), l.end());
 		auto a = t.find('['), b = t.find(']');
 		if (a != std::string::npos && b > a)
@@ -74,6 +101,8 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 	// (explain_hand_over_errno()): a load's signature errors are the image's
 	const bool has_parser = c.has_parser, crash = c.crash;
 
+	if (c.unload)
+		return explain_unload_errno(err, c);
 	switch (err) {
 	case ENOEXEC:
 		if (has_parser)

@@ -21,7 +21,10 @@ struct PermissionState {
 	std::string lockdown;		// "integrity", "confidentiality" or ""
 	bool require_manifest = false;	// /proc/kexec_pe/require_manifest is 1
 	bool sig_enforced = false;	// /proc/kexec_pe/status says so
-	static PermissionState read();	// of this process and kernel
+	// of this process (capget) and kernel: the files under @root
+	// (/proc/sys/kernel/kexec_*, /proc/kexec_pe/status,
+	// /sys/kernel/security/lockdown); another @root for tests
+	static PermissionState read(const std::string &root = "");
 	// signatures are enforced: by lockdown, or as the status says
 	bool enforced() const { return !lockdown.empty() || sig_enforced; }
 };
@@ -29,6 +32,7 @@ struct PermissionState {
 struct ErrnoContext {
 	bool has_parser = false;	// the image has a .bpf section
 	bool crash = false;		// a kdump load
+	bool unload = false;		// an unload (KEXEC_FILE_UNLOAD), not a load
 	std::optional<bool> image_signed;	// a PE with a certificate table
 	std::optional<bool> has_manifest;	// a .kexecmf section
 	std::optional<bool> pins_cmdline;	// its manifest pins a command line

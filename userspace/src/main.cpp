@@ -121,9 +121,10 @@ int do_unload(const Options &o)
 		int err = errno;
 		ErrnoContext c;
 		c.crash = o.crash;
+		c.unload = true;
 		c.perm = PermissionState::read();
 		Explained e = explain_kexec_errno(err, c);
-		throw Error(err, o.crash ? "crash kernel" : "kexec kernel", "unload: " + e.what, e.hint);
+		throw Error(err, o.crash ? "crash kernel" : "kexec kernel", e.what, e.hint);
 	}
 	return 0;
 }

@@ -4,9 +4,17 @@
 #include "error.hpp"
 #include "explain.hpp"
 
+#include "fd.hpp"
+#include "images.hpp"
+
+#include <linux/capability.h>
+
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 using namespace kexecpe;
+using namespace kexecpe::test;
 
 namespace {
 
@@ -118,9 +126,65 @@ TEST(Explain, Eperm)
 	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("kexec_load_disabled is 1"));
 	c.perm.cap_sys_boot = false;
 	EXPECT_EQ("run it as root", explain_kexec_errno(EPERM, c).hint);
-	// this test process, as it is
-	PermissionState now = PermissionState::read();
-	EXPECT_EQ(geteuid() == 0, now.cap_sys_boot);
+}
+
+// What an EPERM can come from, read from a kernel's files (an injected
+// tree) and this process's capabilities
+TEST(Explain, PermissionStateReadsTheKernelsFiles)
+{
+	TempDir d;
+	auto put = [&](const std::string &path, const std::string &text) {
+		std::filesystem::create_directories((d.path() / path).parent_path());
+		write_bytes(d.path() / path, std::vector<std::uint8_t>(text.begin(), text.end()));
+	};
+	PermissionState none = PermissionState::read(d.path().string());
+	EXPECT_FALSE(none.load_disabled || none.no_loads_left[0] || none.no_loads_left[1] ||
+		     none.require_manifest || none.sig_enforced || !none.lockdown.empty());
+
+	put("proc/sys/kernel/kexec_load_disabled", "1\n");
+	put("proc/sys/kernel/kexec_load_limit_reboot", "-1\n");
+	put("proc/sys/kernel/kexec_load_limit_panic", "0\n");
+	put("proc/kexec_pe/status", "abi: 1\nrequire_manifest: 1\nsig_enforced: 1\n");
+	put("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+	PermissionState p = PermissionState::read(d.path().string());
+	EXPECT_TRUE(p.load_disabled);
+	EXPECT_FALSE(p.no_loads_left[0]);
+	EXPECT_TRUE(p.no_loads_left[1]);
+	EXPECT_TRUE(p.require_manifest);
+	EXPECT_TRUE(p.sig_enforced);
+	EXPECT_EQ("integrity", p.lockdown);
+	put("sys/kernel/security/lockdown", "[none] integrity confidentiality\n");
+	EXPECT_EQ("", PermissionState::read(d.path().string()).lockdown);
+
+	// the capability as the kernel reports it for this process (CapEff),
+	// whoever runs the test: root in a container may lack it
+	auto st = read_file("/proc/self/status", 1 << 16);
+	std::string t(st.begin(), st.end());
+	auto at = t.find("\nCapEff:\t");
+	ASSERT_NE(std::string::npos, at);
+	unsigned long long eff = std::stoull(t.substr(at + 9, 16), nullptr, 16);
+	EXPECT_EQ(bool(eff & (1ULL << CAP_SYS_BOOT)), p.cap_sys_boot);
+}
+
+// An unload is worded as one: it needs the permission, reads no image
+TEST(Explain, Unload)
+{
+	ErrnoContext c;
+	c.unload = true;
+	c.perm.cap_sys_boot = false;
+	EXPECT_EQ("not permitted: unloading a kernel needs CAP_SYS_BOOT", explain_kexec_errno(EPERM, c).what);
+	c.perm.cap_sys_boot = true;
+	c.perm.load_disabled = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("unloading too"));
+	c.perm.load_disabled = false;
+	c.crash = true;
+	c.perm.no_loads_left[1] = true;
+	EXPECT_NE(std::string::npos, explain_kexec_errno(EPERM, c).what.find("kexec_load_limit_panic is 0"));
+	for (int e : {EPERM, EBUSY, EINVAL, ENOMEM}) {
+		Explained x = explain_kexec_errno(e, c);
+		EXPECT_EQ(std::string::npos, x.what.find("image")) << x.what;
+		EXPECT_EQ(std::string::npos, (x.what + x.hint).find(" load a") ) << x.what;
+	}
 }
 
 // EINVAL for a command line given with an image that pins its own, under

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <cstdarg>
 #include <csignal>
 #include <fcntl.h>
@@ -60,6 +61,12 @@ public:
 	std::vector<std::string> handed;	// struct kexec_pe_file names
 	bool called = false;
 	Fault fault;
+	// the arguments of the last kexec_file_load(): the files by identity
+	struct Args {
+		std::optional<ino_t> kernel, initrd;	// nullopt: fd -1
+		std::optional<std::string> cmdline;	// cmdline_len bytes; nullopt: NULL
+		unsigned long cmdline_len = 0, flags = 0;
+	} args;
 
 	SimKernel()
 	{
@@ -117,8 +124,16 @@ public:
 	{
 		kexec_pe_register reg;
 		ssize_t n = read(fifo.get(), &reg, sizeof(reg));
+		auto ino = [](int fd) -> std::optional<ino_t> {
+			struct stat st;
+			if (fd < 0 || fstat(fd, &st))
+				return std::nullopt;
+			return st.st_ino;
+		};
 
 		called = true;
+		args = {ino(kfd), ino(ifd), cmd ? std::optional<std::string>(std::string(cmd, len)) : std::nullopt,
+			len, flags};
 		// the files handed over after the registration (the kernel
 		// takes its reference at the write; kexec-pe has closed them)
 		kexec_pe_file kf;
@@ -275,6 +290,53 @@ TEST(Handshake, FilesAreHandedOverAsRegularFiles)
 		EXPECT_NE(std::string::npos, std::string(e.what()).find("not a regular file")) << e.what();
 	}
 	EXPECT_FALSE(sim2.called);
+}
+
+// What kexec_file_load() gets: the image and initrd opened, the command
+// line NUL-terminated with its length counting the NUL, and the flags the
+// request means; the same with and without a parser
+TEST(Handshake, PassesWhatWasAsked)
+{
+	auto ino = [](const std::string &p) -> std::optional<ino_t> {
+		struct stat st;
+		if (stat(p.c_str(), &st))
+			return std::nullopt;
+		return st.st_ino;
+	};
+	for (bool parser : {true, false}) {
+		SCOPED_TRACE(parser ? "with a parser" : "without");
+		SimKernel sim;
+		LoadRequest req;
+		if (!parser) {
+			req.image = (sim.dir.path() / "bzImage").string();
+			write_bytes(req.image, tiny_pe({{".text", {1, 2, 3}}}));
+		} else {
+			req.image = image_with_parser(sim.dir);
+		}
+		req.initrd = (sim.dir.path() / "initrd.cpio").string();
+		write_bytes(*req.initrd, {7, 7, 7});
+		req.cmdline = "console=ttyS0 quiet";
+		run_load(sim, req);
+		ASSERT_TRUE(sim.called);
+		EXPECT_EQ(ino(req.image), sim.args.kernel);
+		EXPECT_EQ(ino(*req.initrd), sim.args.initrd);
+		EXPECT_EQ(std::string("console=ttyS0 quiet") + '\0', sim.args.cmdline);
+		EXPECT_EQ(20u, sim.args.cmdline_len);
+		EXPECT_EQ(0u, sim.args.flags);
+
+		// kdump, no initrd, no command line
+		SimKernel sim2;
+		LoadRequest crash;
+		crash.image = req.image;
+		crash.crash = true;
+		run_load(sim2, crash);
+		ASSERT_TRUE(sim2.called);
+		EXPECT_EQ(ino(req.image), sim2.args.kernel);
+		EXPECT_EQ(std::nullopt, sim2.args.initrd);
+		EXPECT_EQ(std::nullopt, sim2.args.cmdline);
+		EXPECT_EQ(0u, sim2.args.cmdline_len);
+		EXPECT_EQ(kFileOnCrash | kFileNoInitramfs, sim2.args.flags);
+	}
 }
 
 TEST(Handshake, ImageWithoutParserSkipsIt)
@@ -577,4 +639,41 @@ TEST(LibbpfLog, KeepsAWholeVerifierLog)
 	EXPECT_EQ("verifier: " + states.substr(states.rfind("199:"), states.size() - states.rfind("199:") - 1) +
 		  "; R7 unbounded memory access, make sure to bounds check any such access",
 		  log.last_line());
+}
+
+// A capture inside another, in one thread, takes the messages until it
+// ends, then the outer one again: no lock held for a capture's life
+// (which would deadlock here)
+TEST(LibbpfLog, NestsInOneThread)
+{
+	LibbpfLog outer;
+
+	libbpf_says("libbpf: %s\n", "before");
+	{
+		LibbpfLog inner;
+		libbpf_says("libbpf: %s\n", "inside");
+		EXPECT_EQ("libbpf: inside", inner.tail());
+	}
+	libbpf_says("libbpf: %s\n", "after");
+	EXPECT_EQ("libbpf: before\nlibbpf: after", outer.tail());
+}
+
+// Each thread's capture gets that thread's messages, both live at once
+// (the loader thread's while the main thread holds one)
+TEST(LibbpfLog, OnePerThread)
+{
+	std::barrier both(2);
+	std::string seen[2];
+	auto body = [&](int i) {
+		LibbpfLog log;
+		both.arrive_and_wait();	// both captures live
+		libbpf_says("libbpf: thread %d\n", i);
+		both.arrive_and_wait();	// both printed
+		seen[i] = log.tail();
+	};
+	std::thread a(body, 0), b(body, 1);
+	a.join();
+	b.join();
+	EXPECT_EQ("libbpf: thread 0", seen[0]);
+	EXPECT_EQ("libbpf: thread 1", seen[1]);
 }
