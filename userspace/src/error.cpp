@@ -25,15 +25,6 @@ Error::Error(int err, std::string object, std::string what, std::string hint)
 {
 }
 
-Error Error::with_detail(std::string_view detail) const
-{
-	std::string w = what_;
-
-	if (!detail.empty())
-		w.append(" (").append(detail).append(")");
-	return Error(err_, object_, std::move(w), hint_);
-}
-
 void throw_errno(std::string object, std::string what, std::string hint)
 {
 	int err = errno;

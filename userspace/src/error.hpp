@@ -22,9 +22,6 @@ public:
 	const std::string &what_failed() const noexcept { return what_; }
 	const std::string &hint() const noexcept { return hint_; }
 
-	// A copy with more detail appended to what (e.g. libbpf's log tail)
-	Error with_detail(std::string_view detail) const;
-
 private:
 	int err_;
 	std::string object_, what_, hint_;

@@ -183,7 +183,7 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		// under lockdown); only require_manifest without enforcement
 		// says which
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
-		    !c.perm.enforced() && c.require_manifest)
+		    !c.perm.enforced() && c.perm.require_manifest)
 			return {"refused: the image has no .kexecmf manifest, which "
 				"/proc/kexec_pe/require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
@@ -356,7 +356,6 @@ Error load_error(const LoadRequest &req, const LoadOutcome &out, const Permissio
 	c.pins_cmdline = out.pins_cmdline;
 	c.cmdline_given = req.cmdline && !req.cmdline->empty();
 	c.notified = out.notified;
-	c.require_manifest = perm.require_manifest;
 	c.perm = perm;
 	Explained e = explain_kexec_errno(err, c);
 	return Error(err, req.image, e.what, e.hint);

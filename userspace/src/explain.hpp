@@ -38,7 +38,6 @@ struct ErrnoContext {
 	std::optional<bool> pins_cmdline;	// its manifest pins a command line
 	bool cmdline_given = false;	// a command line was passed
 	bool notified = false;		// the kernel exposed the parser
-	bool require_manifest = false;	// /proc/kexec_pe/require_manifest
 	PermissionState perm;
 };
 

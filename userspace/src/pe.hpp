@@ -66,7 +66,6 @@ public:
 	std::uint32_t section_alignment() const noexcept { return sect_align_; }
 	std::uint32_t size_of_headers() const noexcept { return size_of_headers_; }
 	std::uint32_t size_of_image() const noexcept { return size_of_image_; }
-	std::uint32_t number_of_rva_and_sizes() const noexcept { return nr_dirs_; }
 	// offset of data directory @i (8 bytes) in the file, if present
 	std::optional<std::size_t> data_directory_offset(unsigned i) const noexcept;
 
