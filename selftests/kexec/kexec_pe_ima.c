@@ -95,7 +95,7 @@ TEST(measured_cmdline_is_the_one_that_boots)
 	TH_LOG("kexec-cmdline measured: \"%s\"", text);
 	ASSERT_NE(NULL, strstr(text, "kexecpe.uki="))
 		TH_LOG("the command line IMA measured is not the UKI's .cmdline, which boots");
-	ASSERT_EQ(0, TOOL_RUN("-u"));
+	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "-u"));
 }
 
 TEST_HARNESS_MAIN

@@ -166,6 +166,56 @@ JsonMode parse_json(const char *arg)
 	bad("--json=" + v + ": not one of pretty, short, off");
 }
 
+// What an option applies to: the kexec-tools actions (a load, -u or -e,
+// -S) and the subcommands. kexec-tools' own options keep its leniency
+// (-S supersedes the others; -s, -x, -i, --dtb and the like are accepted
+// wherever kexec-tools accepts them), kexec-pe's own are refused where
+// they would do nothing.
+enum Scope : unsigned {
+	kLoadScope = 1, kUnloadExecScope = 2, kStatusScope = 4, kInspectScope = 8, kEmbedScope = 16,
+	kKexecTools = kLoadScope | kUnloadExecScope | kStatusScope,
+};
+
+unsigned option_scope(int c)
+{
+	switch (c) {
+	case OPT_JSON:
+		return kInspectScope;
+	case OPT_BPF: case 'o': case OPT_SECTION: case OPT_NO_CHECK: case OPT_NO_MANIFEST:
+		return kEmbedScope;
+	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR: case OPT_TIMEOUT:
+		return kLoadScope;
+	case OPT_INITRD: case OPT_APPEND: case OPT_REUSE: case 't':
+		return kLoadScope | kStatusScope;
+	case 'd':
+		return kKexecTools | kInspectScope | kEmbedScope;
+	default:	// -y, -s, -a, -x, -i and the ignored ones
+		return kKexecTools;
+	}
+}
+
+std::string scope_name(unsigned scope)
+{
+	switch (scope) {
+	case kInspectScope: return "kexec-pe inspect";
+	case kEmbedScope: return "kexec-pe embed";
+	case kLoadScope: return "loading a kernel (-l, -p or -f IMAGE)";
+	default: return "kexec-tools' actions (-l, -p, -u, -e, -f, -S)";
+	}
+}
+
+// The options given, as getopt_long saw them, in order: code and name
+using Given = std::vector<std::pair<int, std::string>>;
+
+void check_scope(const Given &given, unsigned scope, const std::string &action)
+{
+	for (const auto &[c, name] : given)
+		if (!(option_scope(c) & scope))
+			bad(name + " does not apply to " + action + ": it is for " +
+			    scope_name(option_scope(c) & ~kStatusScope),
+			    "drop " + name);
+}
+
 } // namespace
 
 Options parse_options(const std::vector<std::string> &args)
@@ -196,8 +246,13 @@ Options parse_options(const std::vector<std::string> &args)
 
 	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacixyvht:o:", kLong, nullptr)) != -1) {
+	int c, li = -1;
+	Given given;
+	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacixyvht:o:", kLong, &li)) != -1) {
+		if (c != ':' && c != '?')
+			given.emplace_back(c, li >= 0 ? std::string("--") + kLong[li].name
+						       : std::string("-") + static_cast<char>(c));
+		li = -1;
 		switch (c) {
 		case 'l': l = true; break;
 		case 'p': p = true; break;
@@ -245,9 +300,15 @@ Options parse_options(const std::vector<std::string> &args)
 		return o.action = Action::Help, o;
 	if (version)
 		return o.action = Action::Version, o;
+	// the actions are checked below, the options for them here
+	std::erase_if(given, [](const auto &g) {
+		return g.first < 127 && std::string_view("lpueSf").find(static_cast<char>(g.first)) !=
+			std::string_view::npos;
+	});
 	if (!sub.empty()) {
-		if (l || p || u || e || S)
-			bad(sub + " takes no -l, -p, -u, -e or -S");
+		if (l || p || u || e || S || f)
+			bad(sub + " takes no -l, -p, -u, -e, -f or -S");
+		check_scope(given, sub == "inspect" ? kInspectScope : kEmbedScope, "kexec-pe " + sub);
 		if (rest.size() != 1)
 			bad("kexec-pe " + sub + " takes one IMAGE" + (rest.empty() ? "" : ", not " + std::to_string(rest.size())));
 		o.image = rest[0];
@@ -268,6 +329,7 @@ Options parse_options(const std::vector<std::string> &args)
 		// the crash kernel unless -l is given
 		o.action = Action::Status;
 		o.crash = !l;
+		check_scope(given, kStatusScope, "-S");
 		return o;
 	}
 	// kexec-tools loads an IMAGE given with no action and then runs
@@ -284,14 +346,17 @@ Options parse_options(const std::vector<std::string> &args)
 	o.crash = p;
 	if (f && rest.empty()) {
 		o.action = Action::Exec;	// -f alone: -e
+		check_scope(given, kUnloadExecScope, "-f without an IMAGE (-e)");
 		return o;
 	}
 	if (u || e) {
 		o.action = u ? Action::Unload : Action::Exec;
 		if (!rest.empty())
 			bad("-u and -e take no IMAGE, but '" + rest[0] + "' was given");
+		check_scope(given, kUnloadExecScope, u ? "-u" : "-e");
 		return o;
 	}
+	check_scope(given, kLoadScope, p ? "-p" : f ? "-f" : "-l");
 	o.action = f ? Action::LoadExec : Action::Load;
 	if (rest.size() != 1)
 		bad(rest.empty() ? "no IMAGE to load" : "more than one IMAGE: " + rest[0] + ", " + rest[1],

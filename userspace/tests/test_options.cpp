@@ -163,6 +163,40 @@ TEST(Options, UsageErrorsSayWhatToDo)
 	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "inspect"}).find("one IMAGE"));
 }
 
+// An option that would do nothing for the action is refused, named, with
+// what it is for; kexec-tools' own options keep kexec-tools' leniency
+TEST(Options, OptionsThatDoNotApplyAreRefused)
+{
+	auto refused = [](std::vector<std::string> a, const std::string &says) {
+		std::string e = usage_error(a);
+		EXPECT_NE(std::string::npos, e.find(says)) << e;
+	};
+	refused({"kexec-pe", "inspect", "--bpf", "x", "img"},
+		"--bpf does not apply to kexec-pe inspect: it is for kexec-pe embed");
+	refused({"kexec-pe", "-l", "img", "--json"}, "--json does not apply to -l: it is for kexec-pe inspect");
+	refused({"kexec-pe", "-u", "--timeout", "5"},
+		"--timeout does not apply to -u: it is for loading a kernel (-l, -p or -f IMAGE)");
+	refused({"kexec-pe", "-e", "--addon", "a.addon.efi"}, "--addon does not apply to -e");
+	refused({"kexec-pe", "-p", "-u", "--initrd", "i"}, "--initrd does not apply to -u");
+	refused({"kexec-pe", "embed", "--bpf", "b", "-o", "o", "--initrd", "i", "img"},
+		"--initrd does not apply to kexec-pe embed: it is for loading a kernel");
+	refused({"kexec-pe", "inspect", "-s", "img"},
+		"-s does not apply to kexec-pe inspect: it is for kexec-tools' actions");
+	refused({"kexec-pe", "-S", "--no-addons"}, "--no-addons does not apply to -S");
+	refused({"kexec-pe", "inspect", "-f", "img"}, "inspect takes no -l, -p, -u, -e, -f or -S");
+	refused({"kexec-pe", "-f", "--json"}, "--json does not apply to -f without an IMAGE (-e)");
+
+	// what applies, and kexec-tools' leniency
+	EXPECT_EQ(Action::Inspect, parse({"kexec-pe", "-d", "inspect", "--json=pretty", "img"}).action);
+	EXPECT_EQ(Action::Embed, parse({"kexec-pe", "embed", "-d", "--bpf", "b", "-o", "o", "--no-manifest",
+					"--section", ".x", "--no-check", "img"}).action);
+	EXPECT_EQ(Action::Load, parse({"kexec", "-s", "-l", "img", "--initrd", "i", "--append", "a", "-x",
+				       "--addon", "a", "--timeout", "5", "--dtb", "d", "-t", "bzImage"}).action);
+	EXPECT_EQ(Action::Unload, parse({"kexec", "-s", "-p", "-u", "-d"}).action);
+	EXPECT_EQ(Action::Exec, parse({"kexec", "-e", "--no-sync", "-x"}).action);
+	EXPECT_EQ(Action::Status, parse({"kexec", "-S", "--initrd", "i", "-s"}).action);
+}
+
 // An option is named as the user typed it; getopt_long knows only its code
 TEST(Options, OptionsNamedAsTyped)
 {
