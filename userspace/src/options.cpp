@@ -402,10 +402,20 @@ std::optional<std::string> build_cmdline(const Options &o, const std::string &pr
 	return out;
 }
 
+std::vector<std::string> long_options()
+{
+	std::vector<std::string> names;
+
+	for (const option *o = kLong; o->name; o++)
+		names.emplace_back(std::string("--") + o->name);
+	return names;
+}
+
 std::string usage(const std::string &prog)
 {
 	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
-	"                [--addon FILE]... [--timeout SECONDS] [-d]\n"
+	"                [--addon FILE]... [--addons-dir DIR] [--extra-dir DIR]\n"
+	"                [--no-addons] [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json[=pretty|short|off]] IMAGE\n"
 	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check]\n"
@@ -434,8 +444,9 @@ std::string usage(const std::string &prog)
 	"                          old signature: sign OUTPUT again (sbsign)\n"
 	"\n"
 	"Options:\n"
-	"      --initrd FILE       initrd given to the kernel (for a UKI, its parser\n"
-	"                          decides how it combines with the UKI's .initrd)\n"
+	"      --initrd FILE, --ramdisk FILE\n"
+	"                          initrd given to the kernel (for a UKI, the kernel\n"
+	"                          puts it after the UKI's .ucode and .initrd)\n"
 	"      --append STR, --command-line STR\n"
 	"                          the command line (the last one given counts)\n"
 	"      --reuse-cmdline     start from this kernel's /proc/cmdline, without\n"
@@ -454,13 +465,17 @@ std::string usage(const std::string &prog)
 	"  -y, --no-sync           -e without sync(2)\n"
 	"      --json[=MODE]       inspect: JSON output, pretty, short (one line, the\n"
 	"                          default) or off\n"
+	"  -o, --output OUTPUT     embed: the file to write\n"
 	"      --no-check          embed: take any bytes for .bpf (to make bad images\n"
 	"                          for tests)\n"
 	"      --no-manifest       embed: no .kexecmf (a parser other than the\n"
 	"                          project's; refused where signatures are enforced)\n"
-	"  -s, -a, -x, -t TYPE     accepted for kexec-tools compatibility (no effect:\n"
-	"                          the kernel picks the loader); so are -i, --dtb,\n"
-	"                          --mem-min, --mem-max, --elf{32,64}-core-headers\n"
+	"  -s, --kexec-file-syscall, -a, --kexec-syscall-auto, -x, --no-ifdown,\n"
+	"  -t, --type TYPE         accepted for kexec-tools compatibility (no effect:\n"
+	"                          the kernel picks the loader); so are -i,\n"
+	"                          --no-checks, --dtb, --mem-min, --mem-max,\n"
+	"                          --elf32-core-headers, --elf64-core-headers;\n"
+	"                          -c, --kexec-syscall is refused\n"
 	"  -h, --help              this text; -v, --version: the version\n"
 	"\n"
 	"Exit status: 0 success; 1 the operation failed (the message says why);\n"

@@ -49,4 +49,7 @@ std::optional<std::string> build_cmdline(const Options &o, const std::string &pr
 
 std::string usage(const std::string &prog);
 
+// Every long option the parser takes, as "--name"
+std::vector<std::string> long_options();
+
 } // namespace kexecpe

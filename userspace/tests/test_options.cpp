@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 // The command line, as kexec-tools users and systemd call it.
 #include "error.hpp"
+#include "fd.hpp"
 #include "options.hpp"
 
 #include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
 
 using namespace kexecpe;
 
@@ -143,6 +147,32 @@ TEST(Options, HelpAndVersion)
 				"--append", "--command-line", "--reuse-cmdline", "--debug", "--addon",
 				"--timeout", "inspect", "embed", "Exit status"})
 		EXPECT_NE(std::string::npos, u.find(opt)) << opt;
+}
+
+// --help and kexec-pe(8) name the same options: every one the parser
+// takes, and the same ones in their synopses
+TEST(Options, HelpAndManPageAgree)
+{
+	auto bytes = read_file(KEXECPE_MAN_PAGE, 1 << 20);
+	std::string man(bytes.begin(), bytes.end());
+	for (std::size_t at; (at = man.find("\\-")) != std::string::npos;)
+		man.replace(at, 2, "-");
+	const std::string help = usage("kexec-pe");
+	auto options = [](const std::string &t) {
+		std::set<std::string> s;
+		static const std::regex re("--[a-z][a-z0-9-]*");
+		for (std::sregex_iterator i(t.begin(), t.end(), re), end; i != end; ++i)
+			s.insert(i->str());
+		return s;
+	};
+	const std::vector<std::string> all = long_options();
+	const std::set<std::string> taken(all.begin(), all.end());
+	EXPECT_EQ(taken, options(help));
+	EXPECT_EQ(taken, options(man));
+	const std::string man_synopsis = man.substr(man.find(".SH SYNOPSIS"),
+						    man.find(".SH DESCRIPTION") - man.find(".SH SYNOPSIS"));
+	const std::string help_synopsis = help.substr(0, help.find("\n\n"));
+	EXPECT_EQ(options(help_synopsis), options(man_synopsis));
 }
 
 TEST(Options, UsageErrorsSayWhatToDo)
