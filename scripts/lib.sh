@@ -31,6 +31,10 @@ arch_setup() {
 	KOUT=$BUILD/$1
 	# DEBUG=1: the kernel with kernel/configs/debug.config, in its own tree
 	[ "${DEBUG:-0}" = 1 ] && KOUT=$KOUT-debug
+	# what does not depend on the kernel's configuration (libbpf, the
+	# uapi headers, kexec-pe): one build per architecture, shared by its
+	# debug and non-debug kernels' beds
+	AOUT=$BUILD/$1
 	return 0
 }
 
