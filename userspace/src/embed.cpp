@@ -131,6 +131,27 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 						  std::max(s.virtual_size, s.raw_size));
 	}
 
+	// A COFF symbol table (objcopy leaves one in a UKI; an image should
+	// have none, and ukify strips it) is dropped with its string table.
+	// Bytes after the last section's data (what a signature covers as
+	// such) would lie between it and a new section, where no signature
+	// covers them (sbsign: "gap in section table"): they move after it.
+	const std::uint32_t symtab = le32(in, pe.pe_offset() + 12, "PointerToSymbolTable");
+	const std::uint32_t nsyms = le32(in, pe.pe_offset() + 16, "NumberOfSymbols");
+	if (symtab || nsyms) {
+		const std::uint64_t syms_end = std::uint64_t{symtab} + 18ULL * nsyms;
+		std::uint64_t end = syms_end;
+		if (syms_end + 4 <= out.size())	// the string table's size, itself included
+			end += std::max<std::uint32_t>(4, le32(out, syms_end, "string table size"));
+		if (symtab && symtab >= file_end && end <= out.size()) {
+			out.erase(out.begin() + symtab, out.begin() + end);
+			r.dropped_symbols = true;
+		}
+		put_le32(out, pe.pe_offset() + 12, 0);
+		put_le32(out, pe.pe_offset() + 16, 0);
+	}
+	std::vector<std::uint8_t> trailing;
+
 	const Section *old = pe.find(section);
 	if (old && std::count_if(pe.sections().begin(), pe.sections().end(),
 				 [&](const Section &s) { return s.name == section; }) > 1)
@@ -182,8 +203,13 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 				    "rebuild the image with room for one more section");
 		if (pe.sections().size() + 1 > kMaxSections)
 			throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
-		// after everything, the new header included (it may extend a
-		// file whose headers end at its section table)
+		// after the sections, the new header included (it may extend
+		// a file whose headers end at its section table); the bytes
+		// after the sections follow it
+		if (out.size() > file_end && file_end >= std::uint64_t{hdr} + 40) {
+			trailing.assign(out.begin() + file_end, out.end());
+			out.resize(file_end);
+		}
 		raw_off = align_up(std::max({std::uint64_t{out.size()}, file_end, std::uint64_t{hdr} + 40}),
 				   falign);
 		va = align_up(mem_end, salign);
@@ -196,6 +222,7 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	out.resize(raw_off, 0);
 	out.insert(out.end(), content.begin(), content.end());
 	out.resize(raw_off + raw_size, 0);
+	out.insert(out.end(), trailing.begin(), trailing.end());
 
 	std::fill(out.begin() + hdr, out.begin() + hdr + 40, 0);
 	std::copy(section.begin(), section.end(), out.begin() + hdr);

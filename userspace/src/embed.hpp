@@ -3,7 +3,9 @@
 // every existing section keeps its file offset, size and address, and an
 // EFI zboot header (which points at its payload by file offset) stays
 // true. The certificate table is dropped: any signature was over the old
-// contents. Sign the result again (sbsign).
+// contents. Sign the result again (sbsign). So is a COFF symbol table
+// (deprecated in images; objcopy leaves one), and other bytes after the
+// sections' data move after a new section: a signature covers every byte.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@ struct EmbedResult {
 	std::vector<std::uint8_t> image;
 	bool replaced = false;		// the section existed
 	bool dropped_signature = false;
+	bool dropped_symbols = false;	// a COFF symbol table after the sections
 	std::uint32_t offset = 0;	// of the section's data in the file
 };
 

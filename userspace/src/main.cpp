@@ -183,10 +183,11 @@ int do_embed(const Options &o)
 		PeImage pe = PeImage::parse(r.image, o.image);
 		std::vector<std::uint8_t> mf = serialize_manifest(compute_manifest(pe));
 		pinned = mf.size();
-		bool dropped = r.dropped_signature;
+		bool dropped = r.dropped_signature, symbols = r.dropped_symbols;
 		r = embed_section(std::vector<std::uint8_t>(r.image), o.image,
 				  KEXEC_PE_MANIFEST_SECTION, mf);
 		r.dropped_signature |= dropped;
+		r.dropped_symbols |= symbols;
 	}
 	// a new file beside the output, renamed over it: OUTPUT may be IMAGE,
 	// and a failure leaves OUTPUT as it was and nothing else behind
@@ -206,10 +207,11 @@ int do_embed(const Options &o)
 		unlink(tmp.c_str());
 		throw;
 	}
-	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes)%s%s; sign it now (sbsign)\n",
+	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes)%s%s%s; sign it now (sbsign)\n",
 		     o.output.c_str(), replaced ? "replaced" : "added", o.section.c_str(),
 		     obj.size(), pinned ? " and its " KEXEC_PE_MANIFEST_SECTION " manifest" : "",
-		     r.dropped_signature ? ", old signature dropped" : "");
+		     r.dropped_signature ? ", old signature dropped" : "",
+		     r.dropped_symbols ? ", COFF symbol table dropped" : "");
 	return 0;
 }
 

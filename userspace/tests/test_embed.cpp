@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -168,6 +169,65 @@ TEST(Embed, ReplaceInPlaceWhenNotLast)
 		FAIL() << "grew a section that is not the last";
 	} catch (const Error &e) {
 		EXPECT_EQ(ENOSPC, e.code());
+	}
+}
+
+// @img with a COFF symbol table of two symbols and a string table after
+// its sections, as objcopy leaves one, then @more bytes
+std::vector<std::uint8_t> with_symbols(std::vector<std::uint8_t> img, std::size_t more = 0)
+{
+	const std::uint32_t at = img.size();
+	img.resize(at + 2 * 18, 0x5a);
+	for (char b : {'\x0c', '\0', '\0', '\0', 'l', 'o', 'n', 'g', 'n', 'a', 'm', 'e'})
+		img.push_back(b);
+	img.resize(img.size() + more, 0xa5);
+	put_le32(img, kPeOff + 12, at);
+	put_le32(img, kPeOff + 16, 2);
+	return img;
+}
+
+// What sbverify says of @img: its warnings (a gap in the section table)
+std::string sbverify_list(const std::vector<std::uint8_t> &img)
+{
+	TempDir d;
+	write_bytes(d.path() / "i.efi", img);
+	std::string cmd = "sbverify --list " + (d.path() / "i.efi").string() + " 2>&1";
+	std::string out;
+	FILE *p = popen(cmd.c_str(), "r");
+	char buf[512];
+	while (p && fgets(buf, sizeof(buf), p))
+		out += buf;
+	if (p)
+		pclose(p);
+	return out;
+}
+
+// objcopy leaves a COFF symbol table after the sections: embedding after it
+// left bytes between the last section and .bpf that no signature covers
+TEST(Embed, DropsTheSymbolTableAndLeavesNoGap)
+{
+	auto plain = tiny_pe({{".linux", std::vector<std::uint8_t>(1000, 1)}});
+	for (std::size_t more : {0, 100}) {
+		SCOPED_TRACE(more ? "more bytes after the symbol table" : "the symbol table last");
+		auto b = with_symbols(plain, more);
+		EmbedResult r = embed_and_check(b);
+		PeImage pe = PeImage::parse(r.image, "after");
+		EXPECT_TRUE(r.dropped_symbols);
+		EXPECT_EQ(0u, le32(r.image, kPeOff + 12, "PointerToSymbolTable"));
+		EXPECT_EQ(0u, le32(r.image, kPeOff + 16, "NumberOfSymbols"));
+		// .bpf right after .linux; the other bytes after it
+		const Section *linux = pe.find(".linux"), *bpf = pe.find(".bpf");
+		EXPECT_EQ(linux->raw_offset + linux->raw_size, bpf->raw_offset);
+		EXPECT_EQ(bpf->raw_offset + bpf->raw_size + more, r.image.size());
+		EXPECT_EQ(std::vector<std::uint8_t>(more, 0xa5),
+			  std::vector<std::uint8_t>(r.image.end() - more, r.image.end()));
+		if (!std::system("command -v sbverify >/dev/null 2>&1")) {
+			EXPECT_NE(std::string::npos, sbverify_list(b).find("No signature table"));
+			// bytes between sections are not hashed; bytes after
+			// the last one are ("data remaining", as in the input)
+			std::string says = sbverify_list(r.image);
+			EXPECT_EQ(std::string::npos, says.find("gap in section table")) << says;
+		}
 	}
 }
 
