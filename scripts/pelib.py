@@ -6,6 +6,7 @@ import hashlib
 import struct
 import subprocess
 import sys
+import tempfile
 
 PROG = "pelib"
 
@@ -14,11 +15,20 @@ def die(msg):
     sys.exit(f"{PROG}: error: {msg}")
 
 
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, **kw)
-    if r.returncode:
-        die(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
-    return r.stdout
+def run(cmd, input=None, **kw):
+    """@cmd's standard output; @input (bytes) its standard input. Both go
+    through temporary files, not pipes: subprocess feeds and drains a pipe
+    a few KiB per poll(2), slower than the compressors it feeds."""
+    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout:
+        if input is not None:
+            fin.write(input)
+            fin.seek(0)
+        r = subprocess.run(cmd, stdin=fin if input is not None else None, stdout=fout,
+                           stderr=subprocess.PIPE, **kw)
+        if r.returncode:
+            die(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
+        fout.seek(0)
+        return fout.read()
 
 
 def sections(path):

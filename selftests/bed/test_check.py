@@ -139,6 +139,31 @@ class Schedule(unittest.TestCase):
         s.run()
         self.assertEqual([o for o in self.order if o.startswith("a/s")], ["a/s1800", "a/s300", "a/s100"])
 
+    def test_suites_weighed_by_the_last_run_else_by_their_order(self):
+        """The last run's durations (phases.json) order an architecture's
+        suites; without them, selftests/suites' order (longest first),
+        not their timeouts: a short suite with a long timeout went first."""
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        old = check.LOGS
+        check.LOGS = tmp
+        self.addCleanup(setattr, check, "LOGS", old)
+        with open(os.path.join(tmp, "phases.json"), "w") as f:
+            json.dump([{"phase": "arm64/pe_images", "lane": "vm", "start": 1, "seconds": 400, "ok": True},
+                       {"phase": "arm64/pe_demo", "lane": "vm", "start": 2, "seconds": 900, "ok": False}], f)
+        durations = check.last_durations()
+        self.assertEqual({"arm64/pe_images": 400.0}, durations)	# a failed run's time says nothing
+
+        def weights(d):
+            s = check.Scheduler(2)
+            check.arch_jobs(s, "arm64", "arm64", False, d)
+            return [j.name for j in sorted((j for j in s.jobs if j.lane == "vm"), key=lambda j: -j.weight)]
+        fresh = weights({})
+        names = [n for n, *_ in check.suites_for("arm64")]
+        self.assertEqual(["arm64/" + n for n in names], fresh)
+        self.assertEqual(["arm64/kexec_pe", "arm64/pe_soak", "arm64/pe_fuzz"], fresh[:3])
+        self.assertEqual("arm64/pe_images", weights(durations)[0])
+
     def test_an_exception_fails_the_job_not_the_run(self):
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
