@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace kexecpe {
 
 namespace {
 
-constexpr unsigned kCertDir = 4;
 constexpr std::uint32_t kDataCharacteristics = 0x40000040;	// INITIALIZED_DATA | MEM_READ
 
 std::uint64_t align_up(std::uint64_t v, std::uint32_t a)
@@ -69,15 +69,9 @@ std::uint64_t next_va(const PeImage &pe, const Section &s)
 	return next;
 }
 
-} // namespace
-
-EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
-			  std::string_view section, std::span<const std::uint8_t> content)
+void check_arguments(const PeImage &pe, const std::string &obj, std::string_view section,
+		     std::span<const std::uint8_t> content)
 {
-	const std::string obj(name);
-	const PeImage pe = PeImage::parse(in, name);
-	EmbedResult r;
-
 	if (section.empty() || section.size() > 8)
 		throw Error(EINVAL, obj, "section name '" + std::string(section) +
 			    "' is not 1 to 8 bytes");
@@ -95,12 +89,14 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 		throw Error(ELIBBAD, obj, "FileAlignment " + std::to_string(falign) + ", SectionAlignment " +
 			    std::to_string(salign) + ": not powers of two with 1 <= file <= section, file <= 64 KiB",
 			    "cannot place a section in this image");
+}
 
+// Drop the signature: the certificate table is not in a section and is
+// normally last in the file (sbsign, pesign put it there)
+void drop_signature(const PeImage &pe, const std::string &obj, EmbedResult &r)
+{
 	std::vector<std::uint8_t> &out = r.image;
-	out.assign(in.begin(), in.end());
 
-	// Drop the signature: the certificate table is not in a section and
-	// is normally last in the file (sbsign, pesign put it there).
 	if (pe.cert_table_size()) {
 		std::uint64_t end = std::uint64_t{pe.cert_table_offset()} + pe.cert_table_size();
 		if (align_up(end, 8) < out.size())
@@ -109,132 +105,205 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 		out.resize(pe.cert_table_offset());
 		r.dropped_signature = true;
 	}
-	if (auto d = pe.data_directory_offset(kCertDir)) {
+	if (auto d = pe.data_directory_offset(kCertDirectory)) {
 		put_le32(out, *d, 0);
 		put_le32(out, *d + 4, 0);
 	}
 	put_le32(out, pe.optional_header_offset() + 64, 0);	// CheckSum
+}
 
-	// Where the sections end, in the file and in memory (the headers are
-	// mapped first: no section below SizeOfHeaders)
-	std::uint64_t file_end = 0, mem_end = pe.size_of_headers(), first_raw = UINT64_MAX;
-	const Section *last_file = nullptr;
+// Where the sections end, in the file and in memory (the headers are
+// mapped first: no section below SizeOfHeaders)
+struct Extent {
+	std::uint64_t file_end = 0, mem_end = 0, first_raw = UINT64_MAX;
+	const Section *last_file = nullptr;	// whose data ends the file's
+};
+
+Extent extent_of(const PeImage &pe)
+{
+	Extent e;
+
+	e.mem_end = pe.size_of_headers();
 	for (const Section &s : pe.sections()) {
 		if (s.raw_size) {
-			first_raw = std::min<std::uint64_t>(first_raw, s.raw_offset);
-			if (std::uint64_t{s.raw_offset} + s.raw_size >= file_end) {
-				file_end = std::uint64_t{s.raw_offset} + s.raw_size;
-				last_file = &s;
+			e.first_raw = std::min<std::uint64_t>(e.first_raw, s.raw_offset);
+			if (std::uint64_t{s.raw_offset} + s.raw_size >= e.file_end) {
+				e.file_end = std::uint64_t{s.raw_offset} + s.raw_size;
+				e.last_file = &s;
 			}
 		}
-		mem_end = std::max<std::uint64_t>(mem_end, std::uint64_t{s.virtual_address} +
-						  std::max(s.virtual_size, s.raw_size));
+		e.mem_end = std::max<std::uint64_t>(e.mem_end, std::uint64_t{s.virtual_address} +
+						    std::max(s.virtual_size, s.raw_size));
 	}
+	return e;
+}
 
-	// A COFF symbol table (objcopy leaves one in a UKI; an image should
-	// have none, and ukify strips it) is dropped with its string table.
-	// Bytes after the last section's data (what a signature covers as
-	// such) would lie between it and a new section, where no signature
-	// covers them (sbsign: "gap in section table"): they move after it.
+// A COFF symbol table (objcopy leaves one in a UKI; an image should have
+// none, and ukify strips it) is dropped with its string table when it lies
+// after the sections' data, and the COFF header no longer points at it
+void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x, EmbedResult &r)
+{
+	std::vector<std::uint8_t> &out = r.image;
 	const std::uint32_t symtab = le32(in, pe.pe_offset() + 12, "PointerToSymbolTable");
 	const std::uint32_t nsyms = le32(in, pe.pe_offset() + 16, "NumberOfSymbols");
-	if (symtab || nsyms) {
-		const std::uint64_t syms_end = std::uint64_t{symtab} + 18ULL * nsyms;
-		std::uint64_t end = syms_end;
-		if (syms_end + 4 <= out.size())	// the string table's size, itself included
-			end += std::max<std::uint32_t>(4, le32(out, syms_end, "string table size"));
-		if (symtab && symtab >= file_end && end <= out.size()) {
-			out.erase(out.begin() + symtab, out.begin() + end);
-			r.dropped_symbols = true;
-		}
-		put_le32(out, pe.pe_offset() + 12, 0);
-		put_le32(out, pe.pe_offset() + 16, 0);
+
+	if (!symtab && !nsyms)
+		return;
+	const std::uint64_t syms_end = std::uint64_t{symtab} + 18ULL * nsyms;
+	std::uint64_t end = syms_end;
+	if (syms_end + 4 <= out.size())	// the string table's size, itself included
+		end += std::max<std::uint32_t>(4, le32(out, syms_end, "string table size"));
+	if (symtab && symtab >= x.file_end && end <= out.size()) {
+		out.erase(out.begin() + symtab, out.begin() + end);
+		r.dropped_symbols = true;
 	}
-	std::vector<std::uint8_t> trailing;
+	put_le32(out, pe.pe_offset() + 12, 0);
+	put_le32(out, pe.pe_offset() + 16, 0);
+}
+
+// Where a new section's header goes: after the last one, in the space the
+// headers have; throws ENOSPC when there is none
+std::size_t new_header_slot(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
+			    const std::string &obj)
+{
+	const std::size_t hdr = pe.section_table_offset() + 40 * pe.sections().size();
+	// the slot must be unused: inside the headers, before any section's
+	// data, all zeros, and clear of an x86 boot setup header (the
+	// bzImage's "HdrS" at 0x202, fields from 0x1f1)
+	std::uint64_t room = std::min<std::uint64_t>(pe.size_of_headers(), x.first_raw);
+	if (in.size() >= 0x206 && !std::memcmp(&in[0x202], "HdrS", 4))
+		room = std::min<std::uint64_t>(room, 0x1f1);
+	bool zeros = hdr + 40 <= in.size() &&
+		     std::all_of(in.begin() + hdr, in.begin() + hdr + 40, [](std::uint8_t b) { return !b; });
+	if (hdr + 40 > room || !zeros)
+		throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
+			    std::to_string(std::min<std::uint64_t>(room, in.size())) +
+			    (zeros ? "" : "; the bytes after the section table are in use") + ")",
+			    "rebuild the image with room for one more section");
+	if (pe.sections().size() + 1 > kMaxSections)
+		throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
+	return hdr;
+}
+
+// Where the data of a section to write goes
+struct Placement {
+	std::size_t hdr = 0;		// its header's offset
+	std::uint64_t raw_off = 0, va = 0;
+	std::vector<std::uint8_t> trailing;	// bytes to put after it
+};
+
+// An existing section @old gets @content: rewritten when it is the last,
+// in place when it fits (then r is complete and nullopt is returned)
+std::optional<Placement> replace(const PeImage &pe, const Section &old, const Extent &x,
+				 std::span<const std::uint8_t> content, const std::string &obj,
+				 std::string_view section, EmbedResult &r)
+{
+	std::vector<std::uint8_t> &out = r.image;
+	const bool last_in_memory = std::uint64_t{old.virtual_address} +
+		std::max(old.virtual_size, old.raw_size) == x.mem_end;
+
+	r.replaced = true;
+	if (&old == x.last_file && last_in_memory &&
+	    align_up(std::uint64_t{old.raw_offset} + old.raw_size, 8) >= out.size()) {
+		// the last section: rewritten with the new size
+		out.resize(old.raw_offset);
+		return Placement{old.header_offset, old.raw_offset, old.virtual_address, {}};
+	}
+	if (content.size() <= old.raw_size &&
+	    std::uint64_t{old.virtual_address} + content.size() <= next_va(pe, old)) {
+		// elsewhere: in place, when it fits
+		std::copy(content.begin(), content.end(), out.begin() + old.raw_offset);
+		std::fill(out.begin() + old.raw_offset + content.size(),
+			  out.begin() + old.raw_offset + old.raw_size, 0);
+		put_le32(out, old.header_offset + 8, content.size());
+		r.offset = old.raw_offset;
+		return std::nullopt;
+	}
+	throw Error(ENOSPC, obj, "section " + std::string(section) + " (" +
+		    std::to_string(old.raw_size) + " bytes) is not the last one and the new content (" +
+		    std::to_string(content.size()) + " bytes) does not fit in it",
+		    "embed into the image the section was not yet added to");
+}
+
+// A new section: its header after the last one, its data after the
+// sections' (the header included: it may extend a file whose headers end
+// at its section table), and the bytes that were after the sections after
+// it, where a signature covers them (between sections none would)
+Placement add(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
+	      const std::string &obj, EmbedResult &r)
+{
+	std::vector<std::uint8_t> &out = r.image;
+	Placement p;
+
+	p.hdr = new_header_slot(pe, in, x, obj);
+	if (out.size() > x.file_end && x.file_end >= std::uint64_t{p.hdr} + 40) {
+		p.trailing.assign(out.begin() + x.file_end, out.end());
+		out.resize(x.file_end);
+	}
+	p.raw_off = align_up(std::max({std::uint64_t{out.size()}, x.file_end, std::uint64_t{p.hdr} + 40}),
+			     pe.file_alignment());
+	p.va = align_up(x.mem_end, pe.section_alignment());
+	put_le16(out, pe.pe_offset() + 6, pe.sections().size() + 1);
+	return p;
+}
+
+// Write @content at @p with its header; SizeOfImage covers it
+void write_section(const PeImage &pe, const Placement &p, std::string_view section,
+		   std::span<const std::uint8_t> content, const Section *old, const std::string &obj,
+		   EmbedResult &r)
+{
+	std::vector<std::uint8_t> &out = r.image;
+	const std::uint64_t raw_size = align_up(content.size(), pe.file_alignment());
+
+	if (p.raw_off + raw_size > 0xffffffff || p.va + raw_size > 0xffffffff)
+		throw Error(EFBIG, obj, "the image would be larger than 4 GiB");
+	out.resize(p.raw_off, 0);
+	out.insert(out.end(), content.begin(), content.end());
+	out.resize(p.raw_off + raw_size, 0);
+	out.insert(out.end(), p.trailing.begin(), p.trailing.end());
+
+	std::fill(out.begin() + p.hdr, out.begin() + p.hdr + 40, 0);
+	std::copy(section.begin(), section.end(), out.begin() + p.hdr);
+	put_le32(out, p.hdr + 8, content.size());	// VirtualSize
+	put_le32(out, p.hdr + 12, p.va);		// VirtualAddress
+	put_le32(out, p.hdr + 16, raw_size);		// SizeOfRawData
+	put_le32(out, p.hdr + 20, p.raw_off);		// PointerToRawData
+	put_le32(out, p.hdr + 36, old ? old->characteristics : kDataCharacteristics);
+	put_le32(out, pe.optional_header_offset() + 56,
+		 std::max<std::uint64_t>(pe.size_of_image(), align_up(p.va + content.size(),
+								       pe.section_alignment())));
+	r.offset = p.raw_off;
+}
+
+} // namespace
+
+EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
+			  std::string_view section, std::span<const std::uint8_t> content)
+{
+	const std::string obj(name);
+	const PeImage pe = PeImage::parse(in, name);
+	EmbedResult r;
+
+	check_arguments(pe, obj, section, content);
+	r.image.assign(in.begin(), in.end());
+	drop_signature(pe, obj, r);
+	const Extent x = extent_of(pe);
+	drop_symbols(pe, in, x, r);
 
 	const Section *old = pe.find(section);
 	if (old && std::count_if(pe.sections().begin(), pe.sections().end(),
 				 [&](const Section &s) { return s.name == section; }) > 1)
 		throw Error(ELIBBAD, obj, "more than one " + std::string(section) + " section",
 			    "which one a reader takes is undefined; rebuild the image");
-	std::uint64_t raw_off, va;
-	std::size_t hdr;
+	std::optional<Placement> p;
 	if (old) {
-		r.replaced = true;
-		hdr = old->header_offset;
-		const bool last_in_memory = std::uint64_t{old->virtual_address} +
-			std::max(old->virtual_size, old->raw_size) == mem_end;
-		if (old == last_file && last_in_memory &&
-		    align_up(std::uint64_t{old->raw_offset} + old->raw_size, 8) >= out.size()) {
-			// the last section: rewrite it with the new size
-			out.resize(old->raw_offset);
-			raw_off = old->raw_offset;
-			va = old->virtual_address;
-		} else if (content.size() <= old->raw_size &&
-			   std::uint64_t{old->virtual_address} + content.size() <= next_va(pe, *old)) {
-			// elsewhere: in place, when it fits
-			std::copy(content.begin(), content.end(), out.begin() + old->raw_offset);
-			std::fill(out.begin() + old->raw_offset + content.size(),
-				  out.begin() + old->raw_offset + old->raw_size, 0);
-			put_le32(out, hdr + 8, content.size());
-			r.offset = old->raw_offset;
-			return r;
-		} else {
-			throw Error(ENOSPC, obj, "section " + std::string(section) + " (" +
-				    std::to_string(old->raw_size) + " bytes) is not the last one and the new content (" +
-				    std::to_string(content.size()) + " bytes) does not fit in it",
-				    "embed into the image the section was not yet added to");
-		}
+		p = replace(pe, *old, x, content, obj, section, r);
+		if (!p)
+			return r;	// in place
 	} else {
-		// a new header after the last one, in the space the headers have
-		hdr = pe.section_table_offset() + 40 * pe.sections().size();
-		// the slot must be unused: inside the headers, before any
-		// section's data, all zeros, and clear of an x86 boot setup
-		// header (the bzImage's "HdrS" at 0x202, fields from 0x1f1)
-		std::uint64_t room = std::min<std::uint64_t>(pe.size_of_headers(), first_raw);
-		if (in.size() >= 0x206 && !std::memcmp(&in[0x202], "HdrS", 4))
-			room = std::min<std::uint64_t>(room, 0x1f1);
-		bool zeros = hdr + 40 <= in.size() &&
-			     std::all_of(in.begin() + hdr, in.begin() + hdr + 40, [](std::uint8_t b) { return !b; });
-		if (hdr + 40 > room || !zeros)
-			throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
-				    std::to_string(std::min<std::uint64_t>(room, in.size())) +
-				    (zeros ? "" : "; the bytes after the section table are in use") + ")",
-				    "rebuild the image with room for one more section");
-		if (pe.sections().size() + 1 > kMaxSections)
-			throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
-		// after the sections, the new header included (it may extend
-		// a file whose headers end at its section table); the bytes
-		// after the sections follow it
-		if (out.size() > file_end && file_end >= std::uint64_t{hdr} + 40) {
-			trailing.assign(out.begin() + file_end, out.end());
-			out.resize(file_end);
-		}
-		raw_off = align_up(std::max({std::uint64_t{out.size()}, file_end, std::uint64_t{hdr} + 40}),
-				   falign);
-		va = align_up(mem_end, salign);
-		put_le16(out, pe.pe_offset() + 6, pe.sections().size() + 1);
+		p = add(pe, in, x, obj, r);
 	}
-
-	const std::uint64_t raw_size = align_up(content.size(), falign);
-	if (raw_off + raw_size > 0xffffffff || va + raw_size > 0xffffffff)
-		throw Error(EFBIG, obj, "the image would be larger than 4 GiB");
-	out.resize(raw_off, 0);
-	out.insert(out.end(), content.begin(), content.end());
-	out.resize(raw_off + raw_size, 0);
-	out.insert(out.end(), trailing.begin(), trailing.end());
-
-	std::fill(out.begin() + hdr, out.begin() + hdr + 40, 0);
-	std::copy(section.begin(), section.end(), out.begin() + hdr);
-	put_le32(out, hdr + 8, content.size());		// VirtualSize
-	put_le32(out, hdr + 12, va);			// VirtualAddress
-	put_le32(out, hdr + 16, raw_size);		// SizeOfRawData
-	put_le32(out, hdr + 20, raw_off);		// PointerToRawData
-	put_le32(out, hdr + 36, old ? old->characteristics : kDataCharacteristics);
-	// SizeOfImage covers the new section
-	put_le32(out, pe.optional_header_offset() + 56,
-		 std::max<std::uint64_t>(pe.size_of_image(), align_up(va + content.size(), salign)));
-	r.offset = raw_off;
+	write_section(pe, *p, section, content, old, obj, r);
 	return r;
 }
 

@@ -95,87 +95,66 @@ PermissionState PermissionState::read(const std::string &root)
 	return p;
 }
 
-Explained explain_kexec_errno(int err, const ErrnoContext &c)
-{
-	// the kernel checks addons and side-car files as they are handed over
-	// (explain_hand_over_errno()): a load's signature errors are the image's
-	const bool has_parser = c.has_parser, crash = c.crash;
+namespace {
 
-	if (c.unload)
-		return explain_unload_errno(err, c);
+// The signature check of the image
+std::optional<Explained> explain_signature_errno(int err, const ErrnoContext &c)
+{
+	const bool has_parser = c.has_parser;
+
 	switch (err) {
-	case ENOEXEC:
-		if (has_parser)
-			return {"the kernel its parser produced is not one this architecture's loader accepts",
-				"the image was built for another architecture, or its parser is wrong"};
-		return {"not a kernel image this kernel can load",
-			"check the architecture; a UKI or EFI zboot image needs a kernel with "
-			"CONFIG_KEXEC_PE_BPF and a .bpf parser in the image (kexec-pe inspect shows it)"};
-	case EINVAL:
-		// a command line given for an image that carries its own: under
-		// enforcement the image's boots, so the kernel refuses the load
-		// before the parser is exposed
-		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
-		    c.perm.enforced())
-			return {std::string("refused: ") +
-				(c.perm.lockdown.empty() ? "signatures are enforced"
-							 : "lockdown (" + c.perm.lockdown + ") enforces signatures") +
-				", and the image carries its own command line (its manifest pins one), "
-				"which is the one that boots: the command line given would not be used",
-				"load it without --append, --command-line or --reuse-cmdline; add to its "
-				"command line with a signed addon"};
-		if (has_parser)
-			return {"invalid: the command line the parser produced holds a NUL, or the "
-				"architecture's loader refused the kernel the parser produced",
-				"dmesg says which; the image's parser or its .linux is wrong"};
-		return {"the kernel refused the image or its arguments as invalid",
-			"on arm64 this is the Image loader refusing a file that is not an Image; "
-			"kexec-pe inspect shows what the file is"};
 	case ENODATA:
 		if (has_parser)
-			return {"not signed, or, with signatures enforced, the kernel inside it is not",
+			return Explained{"not signed, or, with signatures enforced, the kernel inside it is not",
 				kSignHint + "; a UKI's .linux must be signed too"};
-		return {"not signed, and the kernel requires a signature", kSignHint};
+		return Explained{"not signed, and the kernel requires a signature", kSignHint};
 	case ENOKEY:
-		return {"signature not trusted: not signed by a key in the kernel's trusted, "
+		return Explained{"signature not trusted: not signed by a key in the kernel's trusted, "
 			"secondary or platform keyrings",
 			"enroll the signing certificate or sign with a trusted key"};
 	case EKEYREJECTED:
 		// after the parser ran: its results are not what the manifest pins
 		if (has_parser && c.notified)
-			return {"what the parser produced is not what the image's manifest pins: a program "
+			return Explained{"what the parser produced is not what the image's manifest pins: a program "
 				"other than the image's parser ran (a compromised loader or libbpf, or a "
 				"program another process attached to kexec_pe_parser_hook)",
 				"dmesg names the result; check `bpftool link` for programs on the hook, and "
 				"reinstall kexec-pe and libbpf from a trusted source"};
 		if (has_parser && !c.perm.lockdown.empty())
-			return {"signature rejected: the image does not match its signature (changed after "
+			return Explained{"signature rejected: the image does not match its signature (changed after "
 				"signing), or the kernel its parser produced has no signature check on this "
 				"architecture (CONFIG_KEXEC_IMAGE_VERIFY_SIG)", "dmesg says which"};
-		return {"signature rejected: the image does not match its signature (changed after signing)",
+		return Explained{"signature rejected: the image does not match its signature (changed after signing)",
 			"get an intact copy, or sign it again"};
 	case EKEYEXPIRED:
-		return {"the signing key or certificate has expired", kSignHint};
+		return Explained{"the signing key or certificate has expired", kSignHint};
 	case EBADMSG:
 		if (has_parser)
-			return {"corrupt data: the signature cannot be parsed, or a compressed kernel in the image is damaged",
+			return Explained{"corrupt data: the signature cannot be parsed, or a compressed kernel in the image is damaged",
 				"get an intact copy of the image"};
-		return {"the signature cannot be parsed", "sign the image again"};
-	case ELIBBAD:
-		return {"malformed PE image: its headers or section table are inconsistent, a section lies "
-			"outside the file, or .bpf is not a BPF ELF object",
-			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
+		return Explained{"the signature cannot be parsed", "sign the image again"};
+	default:
+		return std::nullopt;
+	}
+}
+
+// Permission: the caller, kexec's sysctls, lockdown, IMA, the manifest
+std::optional<Explained> explain_permission_errno(int err, const ErrnoContext &c)
+{
+	const bool has_parser = c.has_parser, crash = c.crash;
+
+	switch (err) {
 	case EPERM:
 		// kexec_file_load(): no CAP_SYS_BOOT, kexec_load_disabled, or
 		// lockdown refusing an image whose signature failed
 		// (CONFIG_KEXEC_SIG_FORCE returns the verification's errno)
 		if (!c.perm.cap_sys_boot)
-			return {"not permitted: loading a kernel needs CAP_SYS_BOOT", "run it as root"};
+			return Explained{"not permitted: loading a kernel needs CAP_SYS_BOOT", "run it as root"};
 		if (c.perm.load_disabled)
-			return {"not permitted: kexec loading is disabled (/proc/sys/kernel/kexec_load_disabled is 1)",
+			return Explained{"not permitted: kexec loading is disabled (/proc/sys/kernel/kexec_load_disabled is 1)",
 				"it stays disabled until reboot"};
 		if (c.perm.no_loads_left[crash])
-			return {std::string("not permitted: no kexec loads left (/proc/sys/kernel/") +
+			return Explained{std::string("not permitted: no kexec loads left (/proc/sys/kernel/") +
 				(crash ? "kexec_load_limit_panic" : "kexec_load_limit_reboot") + " is 0)",
 				"the limit only goes down until reboot"};
 		// an image without a manifest: refused for that after its
@@ -184,13 +163,13 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 		// says which
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
 		    !c.perm.enforced() && c.perm.require_manifest)
-			return {"refused: the image has no .kexecmf manifest, which "
+			return Explained{"refused: the image has no .kexecmf manifest, which "
 				"/proc/kexec_pe/require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
 		    c.perm.enforced())
-			return {std::string("refused by ") +
+			return Explained{std::string("refused by ") +
 				(c.perm.lockdown.empty() ? "enforced signatures"
 							 : "lockdown (" + c.perm.lockdown + ")") +
 				": the image's signature did not verify, or it has no .kexecmf manifest, "
@@ -198,86 +177,152 @@ Explained explain_kexec_errno(int err, const ErrnoContext &c)
 				"dmesg says which; enroll the signing certificate or get an intact copy, or "
 				"rebuild the image with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (!c.perm.lockdown.empty() && c.image_signed == false)
-			return {"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
+			return Explained{"refused by lockdown (" + c.perm.lockdown + "): the image is not signed", kSignHint};
 		if (!c.perm.lockdown.empty())
-			return {"refused by lockdown (" + c.perm.lockdown + "): the image's signature did not "
+			return Explained{"refused by lockdown (" + c.perm.lockdown + "): the image's signature did not "
 				"verify: a key the kernel does not trust, or the image changed after signing",
 				"dmesg says which; enroll the signing certificate, or get an intact copy"};
-		return {"not permitted (no CAP_SYS_BOOT, kexec_load_disabled, or lockdown refused the "
+		return Explained{"not permitted (no CAP_SYS_BOOT, kexec_load_disabled, or lockdown refused the "
 			"image's signature)", "dmesg says which"};
 	case EACCES:
 		// after the parser ran: it named bytes the signature does not cover
 		if (has_parser && c.notified)
-			return {"the image's parser asked the kernel to load or decompress bytes the image's "
+			return Explained{"the image's parser asked the kernel to load or decompress bytes the image's "
 				"signature does not cover (the certificate table, or a gap between sections): "
 				"a damaged or forged image",
 				"dmesg names the range; get an intact copy of the image"};
-		return {"refused by the security policy (IMA appraisal or an LSM)",
+		return Explained{"refused by the security policy (IMA appraisal or an LSM)",
 			"see the audit log or dmesg for the policy rule"};
+	default:
+		return std::nullopt;
+	}
+}
+
+// The handshake with the loader, and the files handed over
+std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
+{
+	switch (err) {
 	case EBUSY:
-		return {"another kexec load or unload is in progress, or a file is still being handed "
+		return Explained{"another kexec load or unload is in progress, or a file is still being handed "
 			"over to this process's registration", "retry when it has finished"};
 	case EPROTO:
-		return {"the image's parser did not apply an addon or side-car file handed over to it "
+		return Explained{"the image's parser did not apply an addon or side-car file handed over to it "
 			"(it takes none, or only some), or it was built for another kernel ABI",
 			"dmesg names the file; load with --no-addons, or use the parser built for this kernel"};
 	case ESRCH:
-		return {"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
+		return Explained{"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
 			"kernel's disagree), so no loader was registered",
 			"please report it with kexec-pe inspect's output"};
 	case ETIMEDOUT:
-		return {"the parser was not attached within the handshake timeout",
+		return Explained{"the parser was not attached within the handshake timeout",
 			"the wait is the smaller of --timeout and /proc/kexec_pe/timeout_ms: raise "
 			"both to wait longer; -d shows which step was slow"};
 	case ECANCELED:
-		return {"the handshake was cancelled: the loader ended its registration",
+		return Explained{"the handshake was cancelled: the loader ended its registration",
 			"see the message above for why the loader gave up"};
 	case EINTR:
-		return {"interrupted by a fatal signal; nothing was loaded", "run it again"};
+		return Explained{"interrupted by a fatal signal; nothing was loaded", "run it again"};
 	case ENOLINK:
-		return {"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
+		return Explained{"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
 			"another process may have detached it; run it again with -d"};
-	case ENOMSG:
-		return {"the image's parser produced no kernel", "the image holds no kernel its parser understands"};
 	case EXDEV:
-		return {"an addon is for another kernel: its .uname is not the image's",
+		return Explained{"an addon is for another kernel: its .uname is not the image's",
 			"remove it, or use the addon built for this image's kernel"};
+	case ENOENT:
+		return Explained{"the image's parser asked for an addon or side-car file that kexec-pe did not hand over",
+			"dmesg names it; kexec-pe hands over the files it finds and those given with --addon"};
+	default:
+		return std::nullopt;
+	}
+}
+
+// What the kernel, its decompressors and the architecture's loader say of the image and of what its parser produced
+std::optional<Explained> explain_image_errno(int err, const ErrnoContext &c)
+{
+	const bool has_parser = c.has_parser, crash = c.crash;
+
+	switch (err) {
+	case ENOEXEC:
+		if (has_parser)
+			return Explained{"the kernel its parser produced is not one this architecture's loader accepts",
+				"the image was built for another architecture, or its parser is wrong"};
+		return Explained{"not a kernel image this kernel can load",
+			"check the architecture; a UKI or EFI zboot image needs a kernel with "
+			"CONFIG_KEXEC_PE_BPF and a .bpf parser in the image (kexec-pe inspect shows it)"};
+	case EINVAL:
+		// a command line given for an image that carries its own: under
+		// enforcement the image's boots, so the kernel refuses the load
+		// before the parser is exposed
+		if (has_parser && c.cmdline_given && c.pins_cmdline == true && !c.notified &&
+		    c.perm.enforced())
+			return Explained{std::string("refused: ") +
+				(c.perm.lockdown.empty() ? "signatures are enforced"
+							 : "lockdown (" + c.perm.lockdown + ") enforces signatures") +
+				", and the image carries its own command line (its manifest pins one), "
+				"which is the one that boots: the command line given would not be used",
+				"load it without --append, --command-line or --reuse-cmdline; add to its "
+				"command line with a signed addon"};
+		if (has_parser)
+			return Explained{"invalid: the command line the parser produced holds a NUL, or the "
+				"architecture's loader refused the kernel the parser produced",
+				"dmesg says which; the image's parser or its .linux is wrong"};
+		return Explained{"the kernel refused the image or its arguments as invalid",
+			"on arm64 this is the Image loader refusing a file that is not an Image; "
+			"kexec-pe inspect shows what the file is"};
+	case ELIBBAD:
+		return Explained{"malformed PE image: its headers or section table are inconsistent, a section lies "
+			"outside the file, or .bpf is not a BPF ELF object",
+			"the file is damaged or was built by a broken tool; kexec-pe inspect shows where"};
+	case ENOMSG:
+		return Explained{"the image's parser produced no kernel", "the image holds no kernel its parser understands"};
+	case EOPNOTSUPP:
+		if (has_parser)
+			return Explained{"the image's compressed kernel uses a codec its parser does not know, or one "
+				"this kernel was built without", "kexec-pe inspect shows the codec; boot a kernel "
+				"with that decompressor, or get an image made with gzip or zstd"};
+		return Explained{"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
+			"boot a kernel with the decompressor of the image's codec"};
+	case EFBIG:
+		return Explained{"a compressed kernel expands beyond the size its header records (a decompression "
+			"bomb or a corrupt image)", "get an intact copy of the image"};
 	case E2BIG:
-		return {"too large: a result of the parser or the .bpf section is over its limit (kernel " +
+		return Explained{"too large: a result of the parser or the .bpf section is over its limit (kernel " +
 			mib(KEXEC_PE_KERNEL_MAX) + ", initrd " + mib(KEXEC_PE_INITRD_MAX) +
 			", command line " + std::to_string(KEXEC_PE_CMDLINE_MAX >> 10) +
 			" KiB, .bpf " + mib(KEXEC_PE_BPF_MAX) + ", " +
 			std::to_string(KEXEC_PE_SUPPLEMENTS_MAX) + " addons and side-car files of " +
 			mib(KEXEC_PE_SUPPLEMENTS_TOTAL_MAX) + " together)",
 			"use a smaller initrd or fewer addons"};
-	case EFBIG:
-		return {"a compressed kernel expands beyond the size its header records (a decompression "
-			"bomb or a corrupt image)", "get an intact copy of the image"};
 	case ENOMEM:
-		return {"out of memory (charged to this process's memory cgroup)",
+		return Explained{"out of memory (charged to this process's memory cgroup)",
 			"free memory or raise the cgroup's memory.max"};
 	case EADDRNOTAVAIL:
 		if (crash)
-			return {"no room for the crash kernel: no crash kernel memory is reserved, or it is too small",
+			return Explained{"no room for the crash kernel: no crash kernel memory is reserved, or it is too small",
 				"boot with (a larger) crashkernel="};
-		return {"no room in memory for the kernel's segments (the architecture's loader placed "
+		return Explained{"no room in memory for the kernel's segments (the architecture's loader placed "
 			"them where memory is not available: not a kernel it loads, or too large)",
 			"check that the image is a kernel for this machine"};
 	case ENOSYS:
-		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
-	case EOPNOTSUPP:
-		if (has_parser)
-			return {"the image's compressed kernel uses a codec its parser does not know, or one "
-				"this kernel was built without", "kexec-pe inspect shows the codec; boot a kernel "
-				"with that decompressor, or get an image made with gzip or zstd"};
-		return {"a feature the image needs is not in this kernel (a decompressor, or kexec for this kind of image)",
-			"boot a kernel with the decompressor of the image's codec"};
-	case ENOENT:
-		return {"the image's parser asked for an addon or side-car file that kexec-pe did not hand over",
-			"dmesg names it; kexec-pe hands over the files it finds and those given with --addon"};
+		return Explained{"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
 	default:
-		return {"the kernel refused the image", "dmesg may say why"};
+		return std::nullopt;
 	}
+}
+
+} // namespace
+
+Explained explain_kexec_errno(int err, const ErrnoContext &c)
+{
+	// the kernel checks addons and side-car files as they are handed over
+	// (explain_hand_over_errno()): a load's signature errors are the image's
+	if (c.unload)
+		return explain_unload_errno(err, c);
+	for (auto explain : {explain_signature_errno, explain_permission_errno, explain_session_errno,
+			     explain_image_errno})
+		if (auto e = explain(err, c))
+			return *e;
+	return {"the kernel refused the image", "dmesg may say why"};
 }
 
 Explained explain_hand_over_errno(int err)

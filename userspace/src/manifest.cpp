@@ -23,7 +23,6 @@ constexpr std::size_t kPart = sizeof(struct kexec_pe_manifest_part);
 // headers it reads: the section table must lie in them)
 constexpr std::size_t kCmdlineMax = 4096;
 constexpr std::size_t kHeadersRead = 4096;
-constexpr std::uint32_t kZimg = 0x676d697a, kLinuxPeMagic = 0x818223cd;
 
 void put32(std::vector<std::uint8_t> &v, std::uint32_t x)
 {
@@ -65,22 +64,6 @@ void initrd_part(std::vector<ManifestPart> &parts, const PeImage &pe, const Sect
 	parts.push_back(image_part(KEXEC_PE_DST_INITRD, pe, s->data));
 	if (s->data.size() % 4)
 		parts.push_back({KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 4 - s->data.size() % 4, {}});
-}
-
-// An EFI zboot header at the start of @b, tested as the parser tests it:
-// "MZ", "zimg" at 4, LINUX_PE_MAGIC at 0x38; the codec is the 8 bytes at
-// 0x18 up to a NUL
-std::optional<ZbootHeader> zboot_at(std::span<const std::uint8_t> b)
-{
-	if (b.size() < 0x40 || b[0] != 'M' || b[1] != 'Z' || le32(b, 4, "zimg") != kZimg ||
-	    le32(b, 0x38, "magic") != kLinuxPeMagic)
-		return std::nullopt;
-	ZbootHeader h;
-	h.payload_offset = le32(b, 8, "payload offset");
-	h.payload_size = le32(b, 12, "payload size");
-	const char *c = reinterpret_cast<const char *>(b.data() + 0x18);
-	h.codec.assign(c, strnlen(c, 8));
-	return h;
 }
 
 // The kernel of an EFI zboot image at @bytes: its payload, decompressed
@@ -218,7 +201,7 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 {
 	std::vector<ManifestPart> parts;
 
-	if (auto z = zboot_at(pe.bytes())) {
+	if (auto z = zboot_header(pe.bytes())) {
 		parts.push_back(zboot_part(pe.bytes(), *z, pe.name()));
 		return parts;
 	}
@@ -238,7 +221,7 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 	if (!linux || linux->data.empty())
 		throw Error(ENOMSG, pe.name(), "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
 			    "embed with --no-manifest if the parser is not the project's");
-	if (auto z = zboot_at(linux->data))
+	if (auto z = zboot_header(linux->data))
 		parts.push_back(zboot_part(linux->data, *z, pe.name() + ": .linux"));
 	else
 		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));

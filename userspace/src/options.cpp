@@ -218,13 +218,159 @@ void check_scope(const Given &given, unsigned scope, const std::string &action)
 
 } // namespace
 
+namespace {
+
+// What the words of a command line said, before they are checked against
+// the action
+struct Words {
+	bool l = false, p = false, u = false, e = false, S = false, f = false;
+	bool help = false, version = false;
+	Given given;			// the options but the actions, in order
+	std::vector<std::string> rest;	// the operands
+};
+
+// The option @c (getopt_long's code) into @o or @w
+void take_option(int c, const char *arg, Options &o, Words &w)
+{
+	switch (c) {
+	case 'l': w.l = true; break;
+	case 'p': w.p = true; break;
+	case 'u': w.u = true; break;
+	case 'e': w.e = true; break;
+	case 'S': w.S = true; break;
+	case 'f': w.f = true; break;
+	case 't': o.type = arg; break;
+	case 'd': o.debug = true; break;
+	case 's': case 'a': case 'x': break;	// kexec_file_load is all kexec-pe uses
+	case 'i': case OPT_IGNORED_ARG: break;	// see kLong
+	case 'c':
+		bad("-c/--kexec-syscall: kexec-pe loads only with kexec_file_load()",
+		    "drop -c; use kexec-tools for kexec_load()");
+	case OPT_INITRD: o.initrd = arg; break;
+	case OPT_APPEND: o.append = arg; break;	// the last, as kexec-tools
+	case OPT_REUSE: o.reuse_cmdline = true; break;
+	case OPT_ADDON: o.addons.emplace_back(arg); break;
+	case OPT_NO_ADDONS: o.discover_addons = false; break;
+	case OPT_ADDONS_DIR: o.addons_dir = arg; break;
+	case OPT_EXTRA_DIR: o.extra_dir = arg; break;
+	case OPT_TIMEOUT: o.timeout_ms = parse_timeout(arg); break;
+	case 'y': o.sync = false; break;
+	case OPT_JSON: o.json = parse_json(arg); break;
+	case OPT_BPF: o.bpf_object = arg; break;
+	case 'o': o.output = arg; break;
+	case OPT_SECTION: o.section = arg; break;
+	case OPT_NO_CHECK: o.check_bpf = false; break;
+	case OPT_NO_MANIFEST: o.manifest = false; break;
+	case 'h': w.help = true; break;
+	case 'v': w.version = true; break;
+	}
+}
+
+// getopt_long over @store (the subcommand taken out): the options into
+// @o, the rest into the Words
+Words scan(std::vector<std::string> &store, Options &o)
+{
+	std::vector<char *> argv;
+	Words w;
+
+	for (std::string &a : store)
+		argv.push_back(a.data());
+	argv.push_back(nullptr);
+	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
+	opterr = 0;
+	int c, li = -1;
+	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacixyvht:o:", kLong, &li)) != -1) {
+		if (c == ':')
+			bad(std::string("option ") + argv[optind - 1] + " needs an argument");
+		if (c == '?')
+			// long options were checked by check_words(): a short
+			// one, optopt its character (in a group too)
+			bad(optopt > ' ' && optopt < 127
+				    ? std::string("unknown option -") + static_cast<char>(optopt)
+				    : std::string("unknown option ") + argv[optind - 1]);
+		// the actions are checked by the caller, the options here
+		if (c >= 127 || std::string_view("lpueSf").find(static_cast<char>(c)) == std::string_view::npos)
+			w.given.emplace_back(c, li >= 0 ? std::string("--") + kLong[li].name
+							: std::string("-") + static_cast<char>(c));
+		li = -1;
+		take_option(c, optarg, o, w);
+	}
+	w.rest.assign(argv.begin() + optind, argv.end() - 1);
+	return w;
+}
+
+// kexec-pe inspect|embed IMAGE
+Options subcommand(Options o, const std::string &sub, const Words &w)
+{
+	if (w.l || w.p || w.u || w.e || w.S || w.f)
+		bad(sub + " takes no -l, -p, -u, -e, -f or -S");
+	check_scope(w.given, sub == "inspect" ? kInspectScope : kEmbedScope, "kexec-pe " + sub);
+	if (w.rest.size() != 1)
+		bad("kexec-pe " + sub + " takes one IMAGE" +
+		    (w.rest.empty() ? "" : ", not " + std::to_string(w.rest.size())));
+	o.image = w.rest[0];
+	if (sub == "inspect") {
+		o.action = Action::Inspect;
+	} else {
+		o.action = Action::Embed;
+		if (o.bpf_object.empty() || o.output.empty())
+			bad("kexec-pe embed needs --bpf PARSER.bpf.o and -o OUTPUT");
+	}
+	return o;
+}
+
+// kexec-tools' actions: -l, -p, -u, -e, -f, -S
+Options kexec_action(Options o, const Words &w)
+{
+	if (w.l && w.p)
+		bad("-l and -p: load either the kernel to kexec into (-l) or the crash kernel (-p)");
+	if (w.S) {
+		// kexec-tools: -S supersedes the other options; it asks about
+		// the crash kernel unless -l is given
+		o.action = Action::Status;
+		o.crash = !w.l;
+		check_scope(w.given, kStatusScope, "-S");
+		return o;
+	}
+	// kexec-tools loads an IMAGE given with no action and then runs
+	// "shutdown -r now": kexec-pe does not shut the system down
+	if (!w.l && !w.p && !w.u && !w.e && !w.f && w.rest.size() == 1)
+		bad("an IMAGE with no action (kexec-tools would load it and run shutdown -r now)",
+		    "load it with -l IMAGE, then reboot into it with systemctl kexec; or boot it at "
+		    "once, without shutting down, with -f IMAGE");
+	const int actions = (w.l || w.p) + w.u + w.e + w.f;
+	if (actions == 0)
+		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e, -f or -S");
+	if (actions > 1 && !(w.u && w.p && actions == 2) && !(w.f && w.l && actions == 2))
+		bad("one action at a time: -l/-p IMAGE, -u (-p), -e, -f [IMAGE] or -S");
+	o.crash = w.p;
+	if (w.f && w.rest.empty()) {
+		o.action = Action::Exec;	// -f alone: -e
+		check_scope(w.given, kUnloadExecScope, "-f without an IMAGE (-e)");
+		return o;
+	}
+	if (w.u || w.e) {
+		o.action = w.u ? Action::Unload : Action::Exec;
+		if (!w.rest.empty())
+			bad("-u and -e take no IMAGE, but '" + w.rest[0] + "' was given");
+		check_scope(w.given, kUnloadExecScope, w.u ? "-u" : "-e");
+		return o;
+	}
+	check_scope(w.given, kLoadScope, w.p ? "-p" : w.f ? "-f" : "-l");
+	o.action = w.f ? Action::LoadExec : Action::Load;
+	if (w.rest.size() != 1)
+		bad(w.rest.empty() ? "no IMAGE to load" : "more than one IMAGE: " + w.rest[0] + ", " + w.rest[1],
+		    "kexec-pe -l IMAGE [--initrd FILE] [--append STR]");
+	o.image = w.rest[0];
+	return o;
+}
+
+} // namespace
+
 Options parse_options(const std::vector<std::string> &args)
 {
 	Options o;
 	std::vector<std::string> store(args);
-	std::vector<char *> argv;
-	bool l = false, p = false, u = false, e = false, S = false, f = false;
-	bool help = false, version = false;
 	std::string sub;
 
 	if (store.empty())
@@ -235,134 +381,17 @@ Options parse_options(const std::vector<std::string> &args)
 	// the options around it are (kexec-pe -d inspect IMAGE), unless an
 	// action came first (kexec-pe -l inspect loads a file named inspect)
 	bool action;
-	std::size_t w = check_words(store, &action);
-	if (w && !action && (store[w] == "inspect" || store[w] == "embed")) {
-		sub = store[w];
-		store.erase(store.begin() + w);
+	std::size_t first = check_words(store, &action);
+	if (first && !action && (store[first] == "inspect" || store[first] == "embed")) {
+		sub = store[first];
+		store.erase(store.begin() + first);
 	}
-	for (std::string &a : store)
-		argv.push_back(a.data());
-	argv.push_back(nullptr);
-
-	optind = 0;	// reset getopt (a fresh scan, GNU permutation)
-	opterr = 0;
-	int c, li = -1;
-	Given given;
-	while ((c = getopt_long(argv.size() - 1, argv.data(), ":lpueSfdsacixyvht:o:", kLong, &li)) != -1) {
-		if (c != ':' && c != '?')
-			given.emplace_back(c, li >= 0 ? std::string("--") + kLong[li].name
-						       : std::string("-") + static_cast<char>(c));
-		li = -1;
-		switch (c) {
-		case 'l': l = true; break;
-		case 'p': p = true; break;
-		case 'u': u = true; break;
-		case 'e': e = true; break;
-		case 'S': S = true; break;
-		case 'f': f = true; break;
-		case 't': o.type = optarg; break;
-		case 'd': o.debug = true; break;
-		case 's': case 'a': case 'x': break;	// kexec_file_load is all kexec-pe uses
-		case 'i': case OPT_IGNORED_ARG: break;	// see kLong
-		case 'c':
-			bad("-c/--kexec-syscall: kexec-pe loads only with kexec_file_load()",
-			    "drop -c; use kexec-tools for kexec_load()");
-		case OPT_INITRD: o.initrd = optarg; break;
-		case OPT_APPEND: o.append = optarg; break;	// the last, as kexec-tools
-		case OPT_REUSE: o.reuse_cmdline = true; break;
-		case OPT_ADDON: o.addons.emplace_back(optarg); break;
-		case OPT_NO_ADDONS: o.discover_addons = false; break;
-		case OPT_ADDONS_DIR: o.addons_dir = optarg; break;
-		case OPT_EXTRA_DIR: o.extra_dir = optarg; break;
-		case OPT_TIMEOUT: o.timeout_ms = parse_timeout(optarg); break;
-		case 'y': o.sync = false; break;
-		case OPT_JSON: o.json = parse_json(optarg); break;
-		case OPT_BPF: o.bpf_object = optarg; break;
-		case 'o': o.output = optarg; break;
-		case OPT_SECTION: o.section = optarg; break;
-		case OPT_NO_CHECK: o.check_bpf = false; break;
-		case OPT_NO_MANIFEST: o.manifest = false; break;
-		case 'h': help = true; break;
-		case 'v': version = true; break;
-		case ':':
-			bad(std::string("option ") + argv[optind - 1] + " needs an argument");
-		default:
-			// long options were checked by check_words(): a short one,
-			// optopt its character (in a group too)
-			bad(optopt > ' ' && optopt < 127
-				    ? std::string("unknown option -") + static_cast<char>(optopt)
-				    : std::string("unknown option ") + argv[optind - 1]);
-		}
-	}
-	std::vector<std::string> rest(argv.begin() + optind, argv.end() - 1);
-
-	if (help)
+	Words w = scan(store, o);
+	if (w.help)
 		return o.action = Action::Help, o;
-	if (version)
+	if (w.version)
 		return o.action = Action::Version, o;
-	// the actions are checked below, the options for them here
-	std::erase_if(given, [](const auto &g) {
-		return g.first < 127 && std::string_view("lpueSf").find(static_cast<char>(g.first)) !=
-			std::string_view::npos;
-	});
-	if (!sub.empty()) {
-		if (l || p || u || e || S || f)
-			bad(sub + " takes no -l, -p, -u, -e, -f or -S");
-		check_scope(given, sub == "inspect" ? kInspectScope : kEmbedScope, "kexec-pe " + sub);
-		if (rest.size() != 1)
-			bad("kexec-pe " + sub + " takes one IMAGE" + (rest.empty() ? "" : ", not " + std::to_string(rest.size())));
-		o.image = rest[0];
-		if (sub == "inspect") {
-			o.action = Action::Inspect;
-		} else {
-			o.action = Action::Embed;
-			if (o.bpf_object.empty() || o.output.empty())
-				bad("kexec-pe embed needs --bpf PARSER.bpf.o and -o OUTPUT");
-		}
-		return o;
-	}
-
-	if (l && p)
-		bad("-l and -p: load either the kernel to kexec into (-l) or the crash kernel (-p)");
-	if (S) {
-		// kexec-tools: -S supersedes the other options; it asks about
-		// the crash kernel unless -l is given
-		o.action = Action::Status;
-		o.crash = !l;
-		check_scope(given, kStatusScope, "-S");
-		return o;
-	}
-	// kexec-tools loads an IMAGE given with no action and then runs
-	// "shutdown -r now": kexec-pe does not shut the system down
-	if (!l && !p && !u && !e && !f && rest.size() == 1)
-		bad("an IMAGE with no action (kexec-tools would load it and run shutdown -r now)",
-		    "load it with -l IMAGE, then reboot into it with systemctl kexec; or boot it at "
-		    "once, without shutting down, with -f IMAGE");
-	const int actions = (l || p) + u + e + f;
-	if (actions == 0)
-		bad("no action given", "use -l IMAGE, -p IMAGE, -u, -e, -f or -S");
-	if (actions > 1 && !(u && p && actions == 2) && !(f && l && actions == 2))
-		bad("one action at a time: -l/-p IMAGE, -u (-p), -e, -f [IMAGE] or -S");
-	o.crash = p;
-	if (f && rest.empty()) {
-		o.action = Action::Exec;	// -f alone: -e
-		check_scope(given, kUnloadExecScope, "-f without an IMAGE (-e)");
-		return o;
-	}
-	if (u || e) {
-		o.action = u ? Action::Unload : Action::Exec;
-		if (!rest.empty())
-			bad("-u and -e take no IMAGE, but '" + rest[0] + "' was given");
-		check_scope(given, kUnloadExecScope, u ? "-u" : "-e");
-		return o;
-	}
-	check_scope(given, kLoadScope, p ? "-p" : f ? "-f" : "-l");
-	o.action = f ? Action::LoadExec : Action::Load;
-	if (rest.size() != 1)
-		bad(rest.empty() ? "no IMAGE to load" : "more than one IMAGE: " + rest[0] + ", " + rest[1],
-		    "kexec-pe -l IMAGE [--initrd FILE] [--append STR]");
-	o.image = rest[0];
-	return o;
+	return sub.empty() ? kexec_action(std::move(o), w) : subcommand(std::move(o), sub, w);
 }
 
 std::optional<std::string> build_cmdline(const Options &o, const std::string &proc_cmdline)

@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::uint16_t kPe32Magic = 0x10b;
 constexpr std::uint16_t kPe32PlusMagic = 0x20b;
-constexpr unsigned kCertDir = 4;	// IMAGE_DIRECTORY_ENTRY_SECURITY
 constexpr std::uint32_t kZbootMagic = 0x676d697a;	// "zimg"
 constexpr std::uint32_t kLinuxPeMagic = 0x818223cd;
 
@@ -72,6 +71,38 @@ bool looks_like_pe(std::span<const std::uint8_t> b) noexcept
 	std::uint32_t pe = b[0x3c] | b[0x3d] << 8 | b[0x3e] << 16 |
 			   static_cast<std::uint32_t>(b[0x3f]) << 24;
 	return pe <= b.size() && b.size() - pe >= 4 && !std::memcmp(&b[pe], "PE\0\0", 4);
+}
+
+bool names_section(std::span<const std::uint8_t> b, std::string_view section) noexcept
+{
+	if (!looks_like_pe(b) || section.empty() || section.size() > 8)
+		return false;
+	std::size_t pe = b[0x3c] | b[0x3d] << 8 | b[0x3e] << 16 | std::size_t{b[0x3f]} << 24;
+	if (pe + 24 > b.size())
+		return false;
+	std::size_t n = b[pe + 6] | b[pe + 7] << 8, opt = b[pe + 20] | b[pe + 21] << 8;
+	for (std::size_t i = 0, h = pe + 24 + opt; i < n && i < kMaxSections && h + 40 <= b.size(); i++, h += 40)
+		if (!std::memcmp(&b[h], section.data(), section.size()) &&
+		    (section.size() == 8 || b[h + section.size()] == 0))
+			return true;
+	return false;
+}
+
+std::optional<ZbootHeader> zboot_header(std::span<const std::uint8_t> b)
+{
+	if (b.size() < 0x40 || b[0] != 'M' || b[1] != 'Z' || le32(b, 4, "zboot") != kZbootMagic ||
+	    le32(b, 0x38, "zboot") != kLinuxPeMagic)
+		return std::nullopt;
+	ZbootHeader z;
+	z.payload_offset = le32(b, 8, "zboot");
+	z.payload_size = le32(b, 12, "zboot");
+	const char *c = reinterpret_cast<const char *>(&b[0x18]);
+	z.codec.assign(c, strnlen(c, 0x38 - 0x18));
+	// the le32 after the payload (gzip carries it in its own trailer)
+	std::uint64_t t = std::uint64_t{z.payload_offset} + z.payload_size;
+	if (z.codec != "gzip" && t + 4 <= b.size())
+		z.uncompressed_size = le32(b, t, "zboot");
+	return z;
 }
 
 std::optional<std::size_t> PeImage::data_directory_offset(unsigned i) const noexcept
@@ -168,7 +199,7 @@ PeImage PeImage::parse(std::span<const std::uint8_t> b, std::string_view name)
 		img.sections_.push_back(std::move(s));
 	}
 
-	if (auto d = img.data_directory_offset(kCertDir)) {
+	if (auto d = img.data_directory_offset(kCertDirectory)) {
 		img.cert_off_ = le32(b, *d, name);
 		img.cert_size_ = le32(b, *d + 4, name);
 	}
@@ -193,20 +224,11 @@ PeImage PeImage::parse(std::span<const std::uint8_t> b, std::string_view name)
 		}
 	}
 
-	if (le32(b, 4, name) == kZbootMagic && le32(b, 0x38, name) == kLinuxPeMagic) {
-		ZbootHeader z;
-		z.payload_offset = le32(b, 8, name);
-		z.payload_size = le32(b, 12, name);
-		const char *c = reinterpret_cast<const char *>(&b[0x18]);
-		z.codec.assign(c, strnlen(c, 0x38 - 0x18));
-		if (std::uint64_t{z.payload_offset} + z.payload_size > b.size())
-			malformed(name, "zboot payload (" + std::to_string(z.payload_size) +
-					" bytes at " + std::to_string(z.payload_offset) +
+	if (auto z = zboot_header(b)) {
+		if (std::uint64_t{z->payload_offset} + z->payload_size > b.size())
+			malformed(name, "zboot payload (" + std::to_string(z->payload_size) +
+					" bytes at " + std::to_string(z->payload_offset) +
 					") past the end of the file");
-		// the le32 after the payload (gzip carries it in its own trailer)
-		std::uint64_t t = std::uint64_t{z.payload_offset} + z.payload_size;
-		if (z.codec != "gzip" && t + 4 <= b.size())
-			z.uncompressed_size = le32(b, t, name);
 		img.zboot_ = std::move(z);
 	}
 	return img;

@@ -18,6 +18,8 @@
 namespace kexecpe {
 
 inline constexpr unsigned kMaxSections = 96;
+// IMAGE_DIRECTORY_ENTRY_SECURITY: the certificate table (a file offset)
+inline constexpr unsigned kCertDirectory = 4;
 
 struct Section {
 	std::string name;
@@ -99,6 +101,19 @@ private:
 
 // Whether @bytes starts like a PE image ("MZ" and a "PE\0\0" it points to)
 bool looks_like_pe(std::span<const std::uint8_t> bytes) noexcept;
+
+// Whether the section table of the PE image @bytes names @section, read
+// as laxly as the kernel's reader reads it: only the headers up to the
+// table must be there, and the table as far as the file has it (at most
+// kMaxSections entries). What PeImage::parse() refuses may still name it.
+bool names_section(std::span<const std::uint8_t> bytes, std::string_view section) noexcept;
+
+// The EFI zboot header at the start of @bytes (a whole image, or a UKI's
+// .linux): "MZ", "zimg" at 4 and LINUX_PE_MAGIC at 0x38; nullopt without
+// one. The codec is the NUL-terminated name in the 32 bytes at 0x18. Its
+// payload is not checked against @bytes (PeImage::parse() does); the
+// uncompressed size is read when the le32 after the payload is there.
+std::optional<ZbootHeader> zboot_header(std::span<const std::uint8_t> bytes);
 
 // Little-endian field access with bounds checks (throw Error(ELIBBAD))
 std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t off, std::string_view name);

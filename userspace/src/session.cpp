@@ -235,23 +235,6 @@ private:
 	std::thread t_;
 };
 
-// Whether a PE's section table names @section, reading no more than the
-// table: the kernel's reader is the judge of the rest
-bool names_section(std::span<const std::uint8_t> b, std::string_view section)
-{
-	if (!looks_like_pe(b))
-		return false;
-	std::size_t pe = b[0x3c] | b[0x3d] << 8 | b[0x3e] << 16 | std::size_t{b[0x3f]} << 24;
-	if (pe + 24 > b.size())
-		return false;
-	std::size_t n = b[pe + 6] | b[pe + 7] << 8, opt = b[pe + 20] | b[pe + 21] << 8;
-	for (std::size_t i = 0, h = pe + 24 + opt; i < n && i < kMaxSections && h + 40 <= b.size(); i++, h += 40)
-		if (!std::memcmp(&b[h], section.data(), section.size()) &&
-		    (section.size() == 8 || b[h + section.size()] == 0))
-			return true;
-	return false;
-}
-
 // What the verifier did, for the -d trace: its time is most of a session's
 // fixed cost
 std::string verified(const bpf_program *prog)

@@ -2,6 +2,7 @@
 // The PE reader on the project's real images and on crafted bad ones.
 #include "error.hpp"
 #include "images.hpp"
+#include "manifest.hpp"
 #include "pe.hpp"
 
 #include <gtest/gtest.h>
@@ -12,12 +13,6 @@ using namespace kexecpe;
 using namespace kexecpe::test;
 
 namespace {
-
-#define NEED(var, rel)                                                             \
-	auto var##_opt = build_file(rel);                                          \
-	if (!var##_opt)                                                            \
-		GTEST_SKIP() << "build/" << (rel) << " not built (make kernel/initramfs)"; \
-	const std::vector<std::uint8_t> &var = *var##_opt
 
 int error_of(const std::vector<std::uint8_t> &b)
 {
@@ -233,6 +228,54 @@ TEST(PeReader, ZbootHeaderThatLies)
 	put_le32(b, 8, 0xffffffff);		// overflow
 	put_le32(b, 12, 2);
 	EXPECT_EQ(ELIBBAD, error_of(b));
+}
+
+// One reader of the zboot header for the image, a UKI's .linux and the
+// manifest: the codec is the name in the header's 32-byte field, whatever
+// its length, everywhere
+TEST(PeReader, OneZbootReader)
+{
+	auto b = tiny_pe({{".data", std::vector<std::uint8_t>(512, 0)}});
+	put_le32(b, 4, 0x676d697a);
+	put_le32(b, 0x38, 0x818223cd);
+	std::memcpy(&b[0x18], "gzip-but-longer", 16);	// 15 bytes and a NUL
+	put_le32(b, 8, 0x400);
+	put_le32(b, 12, 508);
+	put_le32(b, 0x400 + 508, 1000);			// the uncompressed size
+	auto z = zboot_header(b);
+	ASSERT_TRUE(z);
+	EXPECT_EQ("gzip-but-longer", z->codec);
+	EXPECT_EQ("gzip-but-longer", PeImage::parse(b, "z.efi").zboot()->codec);
+	try {
+		compute_manifest(PeImage::parse(b, "z.efi"));
+		ADD_FAILURE() << "a manifest of an unknown codec";
+	} catch (const Error &e) {
+		EXPECT_EQ(EOPNOTSUPP, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("gzip-but-longer")) << e.what();
+	}
+	// no header: not "MZ", no "zimg", no LINUX_PE_MAGIC, too short
+	for (std::size_t at : {0, 4, 0x38}) {
+		auto c = b;
+		c[at] ^= 1;
+		EXPECT_FALSE(zboot_header(c)) << at;
+	}
+	EXPECT_FALSE(zboot_header(std::span(b).first(0x3f)));
+}
+
+// The lax reader of the section table (what load() asks before calling the
+// kernel) finds .bpf where the strict one refuses the image, and only a
+// whole name
+TEST(PeReader, NamesSectionLaxly)
+{
+	auto b = tiny_pe({{".bpf", std::vector<std::uint8_t>(300, 2)}, {".linux", {1}}});
+	EXPECT_TRUE(names_section(b, ".bpf"));
+	EXPECT_TRUE(names_section(b, ".linux"));
+	EXPECT_FALSE(names_section(b, ".bp"));
+	EXPECT_FALSE(names_section(b, ".initrd"));
+	put_le32(b, kSecTab + 20, b.size() - 100);	// .bpf's data past the end
+	EXPECT_EQ(ELIBBAD, error_of(b));
+	EXPECT_TRUE(names_section(b, ".bpf"));
+	EXPECT_FALSE(names_section(std::vector<std::uint8_t>(0x40, 0), ".bpf"));
 }
 
 TEST(PeReader, ErrorNamesFileAndSection)
