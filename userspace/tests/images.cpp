@@ -17,13 +17,30 @@ std::filesystem::path build_dir()
 	return std::filesystem::path(KEXECPE_SOURCE_DIR) / ".." / "build";
 }
 
-std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel)
+std::filesystem::path build_path(const std::string &rel)
 {
 	auto p = build_dir() / rel;
+	auto slash = rel.find('/');
+
+	if (std::filesystem::exists(p) || slash == std::string::npos)
+		return p;
+	auto debug = build_dir() / (rel.substr(0, slash) + "-debug" + rel.substr(slash));
+	return std::filesystem::exists(debug) ? debug : p;
+}
+
+std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel)
+{
+	auto p = build_path(rel);
 
 	if (!std::filesystem::exists(p))
 		return std::nullopt;
 	return read_file(p.string(), 1u << 30);
+}
+
+bool images_required()
+{
+	const char *r = std::getenv("KEXECPE_REQUIRE_IMAGES");
+	return r && *r && std::string(r) != "0";
 }
 
 std::vector<std::uint8_t> hook_only_object()

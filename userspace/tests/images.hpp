@@ -14,8 +14,27 @@ namespace kexecpe::test {
 // build/ of the project (KEXECPE_BUILD_DIR overrides)
 std::filesystem::path build_dir();
 
-// The bytes of build/<rel>, or nullopt when it was not built
+// build/<rel>; for "<arch>/..." the debug kernel's "<arch>-debug/..."
+// when only that was built (make check builds x86_64's debug kernel only)
+std::filesystem::path build_path(const std::string &rel);
+
+// The bytes of build_path(@rel), or nullopt when it was not built
 std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel);
+
+// Whether a test must fail, not skip, without the images it reads:
+// KEXECPE_REQUIRE_IMAGES is set (make check sets it once it built them)
+bool images_required();
+
+// @var: the bytes of build_path(@rel); without them the test is skipped,
+// or fails when images_required()
+#define NEED(var, rel)                                                                 \
+	auto var##_opt = ::kexecpe::test::build_file(rel);                             \
+	if (!var##_opt) {                                                              \
+		if (::kexecpe::test::images_required())                                \
+			FAIL() << "build/" << (rel) << ": missing, and KEXECPE_REQUIRE_IMAGES is set"; \
+		GTEST_SKIP() << "build/" << (rel) << " not built (make kernel/initramfs)"; \
+	}                                                                              \
+	const std::vector<std::uint8_t> &var = *var##_opt
 
 // The BPF object compiled from tests/data/hook_only.bpf.c
 std::vector<std::uint8_t> hook_only_object();

@@ -54,8 +54,11 @@ void expect_section(const PeImage &pe, const std::vector<std::uint8_t> &content)
 void expect_signable(const std::vector<std::uint8_t> &img)
 {
 	auto keys = build_dir() / "keys";
-	if (!std::filesystem::exists(keys / "test.key") || std::system("command -v sbsign >/dev/null 2>&1"))
+	if (!std::filesystem::exists(keys / "test.key") || std::system("command -v sbsign >/dev/null 2>&1")) {
+		if (images_required())
+			FAIL() << "no sbsign or build/keys/test.key, and KEXECPE_REQUIRE_IMAGES is set";
 		GTEST_SKIP() << "no sbsign or build/keys/test.key";
+	}
 	TempDir d;
 	write_bytes(d.path() / "in.efi", img);
 	std::string sign = "sbsign --key " + (keys / "test.key").string() + " --cert " +
@@ -82,37 +85,31 @@ EmbedResult embed_and_check(const std::vector<std::uint8_t> &b)
 
 TEST(Embed, IntoSystemdStubUki)
 {
-	auto b = build_file("x86_64/bed/root/boot/uki.efi");
-	if (!b)
-		GTEST_SKIP() << "build/x86_64/bed/root/boot/uki.efi not built";
-	EmbedResult r = embed_and_check(*b);
+	NEED(bytes, "x86_64/bed/root/boot/uki.efi");
+	EmbedResult r = embed_and_check(bytes);
 	EXPECT_FALSE(r.replaced);
 	expect_signable(r.image);
 }
 
 TEST(Embed, IntoZbootKeepsTheHeaderTrue)
 {
-	auto b = build_file("arm64/arch/arm64/boot/vmlinuz.efi");
-	if (!b)
-		GTEST_SKIP() << "build/arm64/arch/arm64/boot/vmlinuz.efi not built";
-	EmbedResult r = embed_and_check(*b);
-	PeImage before = PeImage::parse(*b, "before");
+	NEED(bytes, "arm64/arch/arm64/boot/vmlinuz.efi");
+	EmbedResult r = embed_and_check(bytes);
+	PeImage before = PeImage::parse(bytes, "before");
 	PeImage after = PeImage::parse(r.image, "after");
 	ASSERT_TRUE(after.zboot());
 	const ZbootHeader &z0 = *before.zboot(), &z1 = *after.zboot();
 	EXPECT_EQ(z0.payload_offset, z1.payload_offset);
 	EXPECT_EQ(z0.payload_size, z1.payload_size);
-	EXPECT_EQ(0, std::memcmp(&(*b)[z0.payload_offset], &r.image[z1.payload_offset], z0.payload_size));
+	EXPECT_EQ(0, std::memcmp(&bytes[z0.payload_offset], &r.image[z1.payload_offset], z0.payload_size));
 	expect_signable(r.image);
 }
 
 TEST(Embed, IntoBzImage)
 {
-	auto b = build_file("x86_64/arch/x86/boot/bzImage");
-	if (!b)
-		GTEST_SKIP() << "bzImage not built";
+	NEED(bytes, "x86_64/arch/x86/boot/bzImage");
 	try {
-		embed_and_check(*b);
+		embed_and_check(bytes);
 	} catch (const Error &e) {
 		// the bzImage's headers may have no room: then say so precisely
 		EXPECT_EQ(ENOSPC, e.code()) << e.what();
@@ -122,13 +119,11 @@ TEST(Embed, IntoBzImage)
 
 TEST(Embed, ReplaceDropsTheSignature)
 {
-	auto b = build_file("x86_64/bed/root/boot/kexec_pe/ok.efi");
-	if (!b)
-		GTEST_SKIP() << "build/x86_64/bed/root/boot/kexec_pe/ok.efi not built";
-	PeImage before = PeImage::parse(*b, "before");
+	NEED(bytes, "x86_64/bed/root/boot/kexec_pe/ok.efi");
+	PeImage before = PeImage::parse(bytes, "before");
 	ASSERT_TRUE(before.signed_());
 	auto obj = hook_only_object();
-	EmbedResult r = embed_section(*b, "ok.efi", ".bpf", obj);
+	EmbedResult r = embed_section(bytes, "ok.efi", ".bpf", obj);
 	EXPECT_TRUE(r.replaced);
 	EXPECT_TRUE(r.dropped_signature);
 	PeImage after = PeImage::parse(r.image, "after");

@@ -168,7 +168,7 @@ TEST(Binary, InspectEachBedImage)
 				"arm64/bed/root/boot/kexec_pe/ok.efi", "arm64/bed/root/boot/vmlinuz.efi",
 				"arm64/bed/root/boot/pe/zboot-uki.efi",
 				"x86_64/arch/x86/boot/bzImage"}) {
-		auto p = build_dir() / rel;
+		auto p = build_path(rel);
 		if (!std::filesystem::exists(p))
 			continue;
 		seen++;
@@ -201,6 +201,8 @@ TEST(Binary, InspectEachBedImage)
 				EXPECT_EQ(std::string::npos, r.out.find(", uncompressed ")) << r.out;
 		}
 	}
+	if (!seen && images_required())
+		FAIL() << "no bed images, and KEXECPE_REQUIRE_IMAGES is set";
 	if (!seen)
 		GTEST_SKIP() << "no bed images built";
 }
@@ -275,7 +277,7 @@ TEST(Binary, InspectEveryTestImage)
 	int seen = 0;
 
 	for (const char *arch : {"x86_64", "arm64", "riscv64"}) {
-		auto dir = build_dir() / arch / "bed/root/boot/kexec_pe";
+		auto dir = build_path(std::string(arch) + "/bed/root/boot/kexec_pe");
 		if (!std::filesystem::exists(dir))
 			continue;
 		for (const auto &e : std::filesystem::directory_iterator(dir)) {
@@ -316,6 +318,8 @@ TEST(Binary, InspectEveryTestImage)
 				  r.out.find("\"signed\":true") != std::string::npos) << name;
 		}
 	}
+	if (!seen && images_required())
+		FAIL() << "no kexec_pe test images, and KEXECPE_REQUIRE_IMAGES is set";
 	if (!seen)
 		GTEST_SKIP() << "no kexec_pe test images built (make initramfs)";
 }
