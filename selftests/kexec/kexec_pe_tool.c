@@ -16,7 +16,7 @@
 #define TOOL		BED_KEXEC_PE
 #define DIR		"/boot/kexec_pe/"
 #define OK_EFI		DIR "ok.efi"
-#define OUT_MAX		16384
+#define OUT_MAX		65536
 
 static char out[OUT_MAX];
 
@@ -234,6 +234,30 @@ TEST(error_no_kernel)
 TEST(error_bpf_not_elf)
 {
 	refused(_metadata, "notelf.efi", "[ELIBBAD]", "malformed PE image");
+}
+
+/*
+ * A parser the verifier refuses (selftests/guest/refused_parser.bpf.c):
+ * the error quotes the verifier's reason, which ends a log of several KiB
+ * that libbpf prints in one call; -d prints that log whole, from its first
+ * instruction to its end marker.
+ */
+TEST(error_verifier_refused)
+{
+	const char *begin, *end;
+
+	refused(_metadata, "refused.efi", "[EACCES]", "verifier: ");
+	ASSERT_NE(NULL, strstr(out, "invalid mem access 'scalar'")) TH_LOG("%s", out);
+	ASSERT_EQ(1, TOOL_RUN(NULL, "-d", "-l", DIR "refused.efi")) TH_LOG("%s", out);
+	begin = strstr(out, "-- BEGIN PROG LOAD LOG --");
+	end = strstr(out, "-- END PROG LOAD LOG --");
+	ASSERT_NE(NULL, begin) TH_LOG("%s", out);
+	ASSERT_NE(NULL, end) TH_LOG("%s", out);
+	ASSERT_LT(4096, end - begin) TH_LOG("a log of %td bytes", end - begin);
+	ASSERT_NE(NULL, strstr(begin, "0: (85) call bpf_get_prandom_u32")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(begin, "invalid mem access 'scalar'")) TH_LOG("%s", out);
+	/* libbpf's own prefix once per line, not twice */
+	ASSERT_EQ(NULL, strstr(out, "libbpf: libbpf: ")) TH_LOG("%s", out);
 }
 
 /*

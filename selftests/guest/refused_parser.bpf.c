@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A parser the verifier refuses: it reads memory through a number, not a
+ * pointer ("invalid mem access 'scalar'"), after some 200 instructions,
+ * so that the verifier's reason comes at the end of a log of several KiB,
+ * as libbpf prints it: in one call of its print callback. scripts/
+ * mk-pe-images signs it into refused.efi; kexec_pe_tool checks that
+ * kexec-pe's error quotes the reason, and that -d prints the whole log.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+SEC("fentry.s/kexec_pe_parser_hook")
+int BPF_PROG(kexec_pe_refused_parser, void *pe_ctx)
+{
+	unsigned long addr = 0;
+
+#pragma unroll
+	for (int i = 0; i < 64; i++)
+		addr += bpf_get_prandom_u32();
+	return *(volatile int *)addr;
+}
+
+char LICENSE[] SEC("license") = "GPL";
