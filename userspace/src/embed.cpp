@@ -153,7 +153,10 @@ void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Ext
 	std::uint64_t end = syms_end;
 	if (syms_end + 4 <= out.size())	// the string table's size, itself included
 		end += std::max<std::uint32_t>(4, le32(out, syms_end, "string table size"));
-	if (symtab && symtab >= x.file_end && end <= out.size()) {
+	// only a table after every header and the sections' data is cut out
+	const std::uint64_t after = std::max<std::uint64_t>({x.file_end, pe.size_of_headers(),
+		pe.section_table_offset() + 40 * pe.sections().size()});
+	if (symtab && symtab >= after && end <= out.size()) {
 		out.erase(out.begin() + symtab, out.begin() + end);
 		r.dropped_symbols = true;
 	}
@@ -161,28 +164,159 @@ void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Ext
 	put_le32(out, pe.pe_offset() + 16, 0);
 }
 
+bool is_bzimage(std::span<const std::uint8_t> in)
+{
+	return in.size() >= 0x206 && !std::memcmp(&in[0x202], "HdrS", 4);
+}
+
+// Where the header area ends for a new section header: at SizeOfHeaders
+// or the first section's data, whichever comes first, and before an x86
+// boot setup header (the bzImage's "HdrS" at 0x202, fields from 0x1f1)
+std::uint64_t header_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x)
+{
+	std::uint64_t room = std::min<std::uint64_t>(pe.size_of_headers(), x.first_raw);
+
+	if (is_bzimage(in))
+		room = std::min<std::uint64_t>(room, 0x1f1);
+	return room;
+}
+
+// Whether the header bytes [@from, @to) belong to nothing: no data
+// directory and not the entry point points into them, and they hold
+// zeros or padding, one 32-bit word repeated (linkers pad with NOPs:
+// Debian's arm64 systemd-stub fills its header area with them up to its
+// .text at 0x1000, and ukify writes its section headers over them)
+bool free_header_bytes(const PeImage &pe, std::span<const std::uint8_t> in, std::uint64_t from,
+		       std::uint64_t to)
+{
+	if (to > in.size())
+		return false;
+	if (from >= to)
+		return true;
+	for (unsigned i = 0; i < 16; i++) {
+		auto d = pe.data_directory_offset(i);
+		if (!d)
+			break;
+		// in the headers an RVA is a file offset (they are mapped at 0)
+		const std::uint64_t rva = le32(in, *d, "data directory"), size = le32(in, *d + 4, "data directory");
+		if (size && rva < to && from < rva + size)
+			return false;
+	}
+	const std::uint32_t entry = le32(in, pe.optional_header_offset() + 16, "AddressOfEntryPoint");
+	if (entry >= from && entry < to)
+		return false;
+	const std::uint64_t word = (from + 3) & ~3ULL;
+	const std::uint8_t zero[4] = {};
+	const std::uint8_t *fill = word + 4 <= to ? &in[word] : zero;
+	for (std::uint64_t i = from; i < to; i++)
+		if (in[i] != fill[i % 4])
+			return false;
+	return true;
+}
+
 // Where a new section's header goes: after the last one, in the space the
-// headers have; throws ENOSPC when there is none
+// headers have (make_room() made it); throws ENOSPC when there is none
 std::size_t new_header_slot(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
 			    const std::string &obj)
 {
 	const std::size_t hdr = pe.section_table_offset() + 40 * pe.sections().size();
-	// the slot must be unused: inside the headers, before any section's
-	// data, all zeros, and clear of an x86 boot setup header (the
-	// bzImage's "HdrS" at 0x202, fields from 0x1f1)
-	std::uint64_t room = std::min<std::uint64_t>(pe.size_of_headers(), x.first_raw);
-	if (in.size() >= 0x206 && !std::memcmp(&in[0x202], "HdrS", 4))
-		room = std::min<std::uint64_t>(room, 0x1f1);
-	bool zeros = hdr + 40 <= in.size() &&
-		     std::all_of(in.begin() + hdr, in.begin() + hdr + 40, [](std::uint8_t b) { return !b; });
-	if (hdr + 40 > room || !zeros)
+	const std::uint64_t room = header_room(pe, in, x);
+	const bool free = free_header_bytes(pe, in, hdr, std::min<std::uint64_t>(hdr + 40, in.size()));
+
+	if (hdr + 40 > room || !free)
 		throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
 			    std::to_string(std::min<std::uint64_t>(room, in.size())) +
-			    (zeros ? "" : "; the bytes after the section table are in use") + ")",
+			    (free ? "" : "; the bytes after the section table are in use") + ")",
 			    "rebuild the image with room for one more section");
 	if (pe.sections().size() + 1 > kMaxSections)
 		throw Error(ENOSPC, obj, "already " + std::to_string(pe.sections().size()) + " sections");
 	return hdr;
+}
+
+// IMAGE_DIRECTORY_ENTRY_DEBUG: entries of 28 bytes, each with the file
+// offset of its data (PointerToRawData, at 24)
+constexpr unsigned kDebugDirectory = 6;
+constexpr unsigned kMaxDebugEntries = 64;
+
+// The debug directory's entries point at their data by file offset: move
+// those at or after @from by @shift (in @out, where the directory itself
+// moved with its section)
+void move_debug_data(const PeImage &pe, std::span<const std::uint8_t> in, std::uint64_t from,
+		     std::uint64_t shift, std::vector<std::uint8_t> &out)
+{
+	auto d = pe.data_directory_offset(kDebugDirectory);
+	if (!d)
+		return;
+	const std::uint32_t rva = le32(in, *d, "debug directory"), size = le32(in, *d + 4, "debug directory");
+	std::uint64_t at = rva;	// in the headers: RVA = file offset
+
+	if (!size)
+		return;
+	for (const Section &s : pe.sections())
+		if (s.raw_size && rva >= s.virtual_address && rva - s.virtual_address < s.raw_size)
+			at = std::uint64_t{s.raw_offset} + (rva - s.virtual_address);
+	if (at >= from)
+		at += shift;
+	for (unsigned i = 0; i < size / 28 && i < kMaxDebugEntries; i++) {
+		const std::uint64_t field = at + 28ULL * i + 24;
+		const std::uint32_t ptr = le32(out, field, "debug directory entry");
+		if (ptr >= from)
+			put_le32(out, field, ptr + shift);
+	}
+}
+
+// Room for one more section header where the header area is full: the
+// image is not signed yet, so SizeOfHeaders may grow and the sections'
+// data move by whole FileAlignment units (their addresses in memory stay).
+// What points at file offsets moves with the data: each section's
+// PointerToRawData (and its relocations' and line numbers'), the debug
+// directory's entries, an EFI zboot header's payload offset. A bzImage is
+// refused: the x86 boot protocol fixes its header area. Returns whether
+// the image changed; r.moved says how far the data moved.
+bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
+	       const std::string &obj, EmbedResult &r)
+{
+	std::vector<std::uint8_t> &out = r.image;
+	const std::uint64_t hdr = pe.section_table_offset() + 40 * pe.sections().size();
+	const std::uint64_t room = header_room(pe, in, x), falign = pe.file_alignment();
+	const std::uint64_t soh = align_up(hdr + 40, falign);
+
+	if (hdr + 40 <= room || pe.sections().size() + 1 > kMaxSections)
+		return false;	// new_header_slot() checks the rest
+	if (is_bzimage(in))
+		throw Error(ENOSPC, obj, "no room for another section header before the bzImage's setup header (at 0x1f1)",
+			    "the x86 boot protocol fixes a bzImage's header area: put the kernel into a UKI and embed into that");
+	if (!free_header_bytes(pe, in, hdr, std::min<std::uint64_t>(room, in.size())))
+		throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
+			    std::to_string(room) + "; the bytes after the section table are in use)",
+			    "rebuild the image with room for one more section");
+	std::uint64_t lowest_va = UINT64_MAX;
+	for (const Section &s : pe.sections())
+		lowest_va = std::min<std::uint64_t>(lowest_va, s.virtual_address);
+	if (soh > lowest_va)
+		throw Error(ENOSPC, obj, "no room for another section header: the headers would reach the first section in memory (at " +
+			    std::to_string(lowest_va) + ")", "rebuild the image with room for one more section");
+	const std::uint64_t from = x.first_raw == UINT64_MAX ? out.size() : x.first_raw;
+	const std::uint64_t shift = soh > from ? align_up(soh - from, falign) : 0;
+	if (out.size() + shift > 0xffffffff)
+		throw Error(EFBIG, obj, "the image would be larger than 4 GiB");
+
+	// the padding to zeros, so that the slot is one kind of free bytes
+	if (hdr < std::min<std::uint64_t>(room, out.size()))
+		std::fill(out.begin() + hdr, out.begin() + std::min<std::uint64_t>(room, out.size()), 0);
+	out.insert(out.begin() + from, shift, 0);
+	for (const Section &s : pe.sections())
+		for (std::size_t f : {20, 24, 28}) {	// PointerToRawData, -Relocations, -Linenumbers
+			const std::uint32_t ptr = le32(out, s.header_offset + f, "section header");
+			if (ptr && ptr >= from)
+				put_le32(out, s.header_offset + f, ptr + shift);
+		}
+	move_debug_data(pe, in, from, shift, out);
+	if (pe.zboot() && pe.zboot()->payload_offset >= from)
+		put_le32(out, 8, pe.zboot()->payload_offset + shift);
+	put_le32(out, pe.optional_header_offset() + 60, std::max<std::uint64_t>(soh, pe.size_of_headers()));
+	r.moved = x.first_raw == UINT64_MAX ? 0 : shift;	// no data: the file only grew
+	return true;
 }
 
 // Where the data of a section to write goes
@@ -300,10 +434,20 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 		p = replace(pe, *old, x, content, obj, section, r);
 		if (!p)
 			return r;	// in place
-	} else {
-		p = add(pe, in, x, obj, r);
+		write_section(pe, *p, section, content, old, obj, r);
+		return r;
 	}
-	write_section(pe, *p, section, content, old, obj, r);
+	if (make_room(pe, in, x, obj, r)) {
+		// the rest on the new layout
+		const std::vector<std::uint8_t> roomy = r.image;
+		const PeImage pe2 = PeImage::parse(roomy, name);
+		const Extent x2 = extent_of(pe2);
+		p = add(pe2, roomy, x2, obj, r);
+		write_section(pe2, *p, section, content, nullptr, obj, r);
+		return r;
+	}
+	p = add(pe, in, x, obj, r);
+	write_section(pe, *p, section, content, nullptr, obj, r);
 	return r;
 }
 

@@ -176,18 +176,28 @@ int do_embed(const Options &o)
 	}
 	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
 	// the manifest of what the parser produces, from the image as it is
-	// now (embedding moves no section)
+	// now; computed again when making room for its header moved the data
 	std::size_t pinned = 0;
-	bool replaced = r.replaced;
+	const bool replaced = r.replaced;
 	if (o.section == KEXEC_PE_BPF_SECTION && o.manifest) {
-		PeImage pe = PeImage::parse(r.image, o.image);
-		std::vector<std::uint8_t> mf = serialize_manifest(compute_manifest(pe));
-		pinned = mf.size();
-		bool dropped = r.dropped_signature, symbols = r.dropped_symbols;
-		r = embed_section(std::vector<std::uint8_t>(r.image), o.image,
-				  KEXEC_PE_MANIFEST_SECTION, mf);
-		r.dropped_signature |= dropped;
-		r.dropped_symbols |= symbols;
+		auto pin = [&](const std::vector<std::uint8_t> &image) {
+			std::vector<std::uint8_t> mf =
+				serialize_manifest(compute_manifest(PeImage::parse(image, o.image)));
+			pinned = mf.size();
+			return embed_section(image, o.image, KEXEC_PE_MANIFEST_SECTION, mf);
+		};
+		EmbedResult m = pin(r.image);
+		if (m.moved) {
+			// the data moved for the manifest's header: pin where it
+			// is now (the manifest, last, is replaced where it is)
+			const std::uint32_t moved = m.moved;
+			m = pin(m.image);
+			m.moved = moved;
+		}
+		m.moved += r.moved;
+		m.dropped_signature |= r.dropped_signature;
+		m.dropped_symbols |= r.dropped_symbols;
+		r = std::move(m);
 	}
 	// a new file beside the output, renamed over it: OUTPUT may be IMAGE,
 	// and a failure leaves OUTPUT as it was and nothing else behind
@@ -207,11 +217,13 @@ int do_embed(const Options &o)
 		unlink(tmp.c_str());
 		throw;
 	}
-	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes)%s%s%s; sign it now (sbsign)\n",
+	const std::string moved = r.moved ? ", the sections' data moved by " + std::to_string(r.moved) +
+					    " bytes to make room for a section header" : "";
+	std::fprintf(stderr, "kexec-pe: %s: %s %s (%zu bytes)%s%s%s%s; sign it now (sbsign)\n",
 		     o.output.c_str(), replaced ? "replaced" : "added", o.section.c_str(),
 		     obj.size(), pinned ? " and its " KEXEC_PE_MANIFEST_SECTION " manifest" : "",
 		     r.dropped_signature ? ", old signature dropped" : "",
-		     r.dropped_symbols ? ", COFF symbol table dropped" : "");
+		     r.dropped_symbols ? ", COFF symbol table dropped" : "", moved.c_str());
 	return 0;
 }
 

@@ -37,6 +37,63 @@ std::optional<std::vector<std::uint8_t>> build_file(const std::string &rel)
 	return read_file(p.string(), 1u << 30);
 }
 
+std::optional<std::vector<std::uint8_t>> system_file(const std::string &path)
+{
+	if (!std::filesystem::exists(path))
+		return std::nullopt;
+	return read_file(path, 1u << 30);
+}
+
+std::vector<std::uint8_t> ukify_layout(std::vector<std::uint8_t> b, const std::vector<TinySection> &secs)
+{
+	{
+		// the stub's COFF symbol table and whatever follows its last
+		// section's data are not part of the UKI
+		const PeImage stub = PeImage::parse(b, "stub");
+		std::uint64_t end = stub.size_of_headers();
+		for (const Section &s : stub.sections())
+			end = std::max<std::uint64_t>(end, std::uint64_t{s.raw_offset} + s.raw_size);
+		std::span<std::uint8_t> s(b);
+		put_le32(s, stub.pe_offset() + 12, 0);
+		put_le32(s, stub.pe_offset() + 16, 0);
+		b.resize(std::min<std::uint64_t>(end, b.size()));
+	}
+	for (const TinySection &t : secs) {
+		const PeImage pe = PeImage::parse(b, "stub");
+		const std::uint32_t falign = pe.file_alignment(), salign = pe.section_alignment();
+		const std::size_t h = pe.section_table_offset() + 40 * pe.sections().size();
+		std::uint64_t first_raw = pe.size_of_headers(), va_end = 0;
+
+		for (const Section &s : pe.sections()) {
+			if (s.raw_size)
+				first_raw = std::min<std::uint64_t>(first_raw, s.raw_offset);
+			va_end = std::max<std::uint64_t>(va_end, std::uint64_t{s.virtual_address} +
+							 std::max(s.virtual_size, s.raw_size));
+		}
+		if (h + 40 > first_raw)
+			throw std::length_error("ukify_layout: not enough header space");
+		const std::uint32_t off = (b.size() + falign - 1) / falign * falign;
+		const std::uint32_t raw = (t.data.size() + falign - 1) / falign * falign;
+		const std::uint32_t vsize = t.virtual_size ? t.virtual_size : t.data.size();
+		const std::uint32_t va = (va_end + salign - 1) / salign * salign;
+
+		b.resize(off, 0);
+		b.insert(b.end(), t.data.begin(), t.data.end());
+		b.resize(off + raw, 0);
+		std::span<std::uint8_t> s(b);
+		std::fill(b.begin() + h, b.begin() + h + 40, 0);
+		std::copy(t.name.begin(), t.name.begin() + std::min<std::size_t>(8, t.name.size()), b.begin() + h);
+		put_le32(s, h + 8, vsize);
+		put_le32(s, h + 12, va);
+		put_le32(s, h + 16, raw);
+		put_le32(s, h + 20, off);
+		put_le32(s, h + 36, 0x40000040);	// INITIALIZED_DATA | MEM_READ
+		put_le16(s, pe.pe_offset() + 6, pe.sections().size() + 1);
+		put_le32(s, pe.optional_header_offset() + 56, (va + vsize + salign - 1) / salign * salign);
+	}
+	return b;
+}
+
 bool images_required()
 {
 	const char *r = std::getenv("KEXECPE_REQUIRE_IMAGES");

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -226,17 +227,207 @@ TEST(Embed, DropsTheSymbolTableAndLeavesNoGap)
 	}
 }
 
-TEST(Embed, NoRoomForAHeader)
+namespace {
+
+std::vector<std::uint8_t> text(std::string_view t)
 {
-	// headers end right after the one section header
+	return std::vector<std::uint8_t>(t.begin(), t.end());
+}
+
+// The first @n of what a UKI carries, as ukify would put it in (.linux
+// with the inner kernel's SizeOfImage as VirtualSize)
+std::vector<TinySection> uki_sections(std::size_t n)
+{
+	std::vector<TinySection> all = {
+		{".osrel", text("ID=debian\nVERSION_ID=12\n")},
+		{".cmdline", text("root=/dev/vda1 console=ttyS0\n")},
+		{".linux", std::vector<std::uint8_t>(40000, 0x4c), 0x200000},
+		{".initrd", std::vector<std::uint8_t>(5000, 0x49)},
+		{".uname", text("6.12.57+deb13-amd64\n")},
+		{".splash", std::vector<std::uint8_t>(3000, 0x53)},
+		{".pcrpkey", std::vector<std::uint8_t>(451, 0x50)},
+		{".ucode", std::vector<std::uint8_t>(100, 0x55)},
+	};
+	all.resize(n);
+	return all;
+}
+
+// Every section of @before is in @after with the same address, sizes and
+// bytes (but @changed's), its data @shift bytes further in the file
+void expect_moved(const PeImage &before, const PeImage &after, std::uint32_t shift,
+		  std::string_view changed = {})
+{
+	for (const Section &s : before.sections()) {
+		const Section *t = after.find(s.name);
+		ASSERT_NE(nullptr, t) << s.name;
+		if (s.name == changed) {
+			EXPECT_EQ(s.raw_offset + shift, t->raw_offset) << s.name;
+			continue;
+		}
+		EXPECT_EQ(s.raw_offset + shift, t->raw_offset) << s.name;
+		EXPECT_EQ(s.raw_size, t->raw_size) << s.name;
+		EXPECT_EQ(s.virtual_address, t->virtual_address) << s.name;
+		EXPECT_EQ(s.virtual_size, t->virtual_size) << s.name;
+		ASSERT_EQ(s.data.size(), t->data.size()) << s.name;
+		EXPECT_EQ(0, std::memcmp(s.data.data(), t->data.data(), s.data.size())) << s.name;
+	}
+}
+
+// 17 sections of tiny_pe(): its 0x400 bytes of headers are full
+std::vector<TinySection> seventeen()
+{
+	std::vector<TinySection> secs;
+
+	for (int i = 0; i < 17; i++)
+		secs.push_back({".s" + std::to_string(i), std::vector<std::uint8_t>(100 + i, i + 1)});
+	return secs;
+}
+
+} // namespace
+
+// Debian 12's arm64 systemd-stub fills its header area with NOPs up to
+// .text at 0x1000; ukify writes its section headers over them, and so
+// does embed: padding that no data directory points at is free
+TEST(Embed, IntoUkifyUkiOverTheArm64StubsPadding)
+{
+	NEED_INSTALLED(stub, kStubAa64);
+	const auto uki = ukify_layout(stub, uki_sections(4));
+	const PeImage pe = PeImage::parse(uki, "uki");
+	const std::size_t slot = pe.section_table_offset() + 40 * pe.sections().size();
+	ASSERT_NE(0, uki[slot]) << "the slot after the table holds the stub's padding";
+
+	EmbedResult r = embed_and_check(uki);
+	EXPECT_EQ(0u, r.moved);
+	EmbedResult m = embed_section(r.image, "uki", ".kexecmf", std::vector<std::uint8_t>(64, 1));
+	EXPECT_EQ(0u, m.moved);
+	expect_unmoved(pe, PeImage::parse(m.image, "after"));
+	expect_signable(m.image);
+	EXPECT_EQ(std::string::npos, sbverify_list(m.image).find("gap")) << sbverify_list(m.image);
+}
+
+// An x86_64 UKI whose header area the stub's eight sections and seven of
+// ukify's fill: embed moves the sections' data by one FileAlignment unit
+// (addresses stay), and the result is signable with no gap
+TEST(Embed, MakesRoomInAFullHeaderArea)
+{
+	NEED_INSTALLED(stub, kStubX64);
+	const auto uki = ukify_layout(stub, uki_sections(7));
+	EXPECT_THROW(ukify_layout(uki, uki_sections(8)), std::length_error) << "ukify would have room";
+	const auto obj = hook_only_object();
+
+	EmbedResult r = embed_section(uki, "uki.efi", ".bpf", obj);
+	const PeImage before = PeImage::parse(uki, "before"), after = PeImage::parse(r.image, "after");
+	EXPECT_EQ(before.file_alignment(), r.moved);
+	expect_moved(before, after, r.moved);
+	expect_section(after, obj);
+	EXPECT_EQ(before.size_of_headers() + r.moved, after.size_of_headers());
+	expect_signable(r.image);
+	EXPECT_EQ(std::string::npos, sbverify_list(r.image).find("gap")) << sbverify_list(r.image);
+}
+
+// What points at file offsets moves with the data: the debug directory's
+// entries and an EFI zboot header's payload offset
+TEST(Embed, MakesRoomMovesWhatPointsAtFileOffsets)
+{
+	auto b = tiny_pe(seventeen());
+	{
+		const PeImage pe = PeImage::parse(b, "t.efi");
+		const Section &s0 = pe.sections()[0], &s1 = pe.sections()[1], &s2 = pe.sections()[2];
+		// a debug directory in .s0 with one entry: .s1's data
+		put_le32(b, kOptOff + 112 + 8 * 6, s0.virtual_address);
+		put_le32(b, kOptOff + 112 + 8 * 6 + 4, 28);
+		put_le32(b, s0.raw_offset + 16, s1.data.size());	// SizeOfData
+		put_le32(b, s0.raw_offset + 20, s1.virtual_address);	// AddressOfRawData
+		put_le32(b, s0.raw_offset + 24, s1.raw_offset);		// PointerToRawData
+		// an EFI zboot header: .s2's data is the payload
+		std::memcpy(&b[4], "zimg", 4);
+		put_le32(b, 8, s2.raw_offset);
+		put_le32(b, 12, s2.data.size());
+		std::memcpy(&b[0x18], "gzip", 4);
+		put_le32(b, 0x38, 0x818223cd);
+	}
+	const PeImage before = PeImage::parse(b, "before");
+	ASSERT_TRUE(before.zboot());
+
+	EmbedResult r = embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+	const PeImage after = PeImage::parse(r.image, "after");
+	EXPECT_EQ(0x200u, r.moved);
+	expect_moved(before, after, 0x200, ".s0");
+	EXPECT_EQ(0x600u, after.size_of_headers());
+	const Section &s0 = *after.find(".s0"), &s1 = *after.find(".s1"), &s2 = *after.find(".s2");
+	// the debug entry now points at .s1's data where it is; the rest of
+	// .s0 as it was
+	EXPECT_EQ(s1.raw_offset, le32(r.image, s0.raw_offset + 24, "PointerToRawData"));
+	std::vector<std::uint8_t> was(before.find(".s0")->data.begin(), before.find(".s0")->data.end()),
+		is(s0.data.begin(), s0.data.end());
+	std::fill(was.begin() + 24, was.begin() + 28, 0);
+	std::fill(is.begin() + 24, is.begin() + 28, 0);
+	EXPECT_EQ(was, is);
+	ASSERT_TRUE(after.zboot());
+	EXPECT_EQ(s2.raw_offset, after.zboot()->payload_offset);
+	EXPECT_EQ(std::vector<std::uint8_t>(102, 3),
+		  std::vector<std::uint8_t>(&r.image[after.zboot()->payload_offset],
+					    &r.image[after.zboot()->payload_offset + 102]));
+}
+
+// Headers that end right after the one section header, the section's
+// data well after: SizeOfHeaders grows into the gap, nothing moves
+TEST(Embed, RaisesSizeOfHeadersIntoTheGap)
+{
 	auto b = tiny_pe({{".text", std::vector<std::uint8_t>(10, 1)}}, kSecTab + 40);
+	EmbedResult r = embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+	const PeImage before = PeImage::parse(b, "before"), after = PeImage::parse(r.image, "after");
+	EXPECT_EQ(0u, r.moved);
+	expect_moved(before, after, 0);
+	EXPECT_EQ(0x200u, after.size_of_headers());
+	ASSERT_NE(nullptr, after.find(".bpf"));
+}
+
+TEST(Embed, NoRoomWhenTheBytesAreInUse)
+{
+	auto secs = seventeen();
+	secs.pop_back();
+	auto b = tiny_pe(secs);
+	const char used[] = "not padding: bytes a program may read";
+	std::memcpy(&b[kSecTab + 40 * 16], used, sizeof(used));
 	try {
 		embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
-		FAIL() << "wrote a header over the section data";
+		FAIL() << "wrote a header over bytes in use";
 	} catch (const Error &e) {
 		EXPECT_EQ(ENOSPC, e.code());
 		EXPECT_EQ(0u, std::string(e.what()).find("t.efi: no room")) << e.what();
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("in use")) << e.what();
 	}
+}
+
+TEST(Embed, NoRoomBelowTheFirstSectionInMemory)
+{
+	auto b = tiny_pe(seventeen());
+	put_le32(b, kSecTab + 12, 0x400);	// .s0 mapped right after 0x400 bytes of headers
+	try {
+		embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+		FAIL() << "headers grown over a section in memory";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOSPC, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("first section in memory")) << e.what();
+	}
+}
+
+// A symbol table pointer into the headers is cleared, and nothing is cut
+// there (the fuzzer found the headers cut, the image garbled)
+TEST(Embed, SymbolTableInTheHeadersIsNotCut)
+{
+	auto b = tiny_pe({});	// no section data: the table is not "after" it
+	put_le32(b, kPeOff + 12, 0x60);	// PointerToSymbolTable, inside the optional header
+	put_le32(b, kPeOff + 16, 1);
+	EmbedResult r = embed_section(b, "t.efi", ".bpf", std::vector<std::uint8_t>(10, 2));
+	const PeImage after = PeImage::parse(r.image, "after");
+	EXPECT_FALSE(r.dropped_symbols);
+	EXPECT_EQ(0x200u, after.file_alignment());
+	EXPECT_EQ(0x1000u, after.section_alignment());
+	EXPECT_EQ(0u, le32(r.image, kPeOff + 12, "PointerToSymbolTable"));
+	// the optional header up to SizeOfImage as it was
+	EXPECT_TRUE(std::equal(b.begin() + kPeOff + 20, b.begin() + kOptOff + 56, r.image.begin() + kPeOff + 20));
 }
 
 TEST(Embed, IntoAPeWithoutSections)

@@ -2,6 +2,7 @@
 // kexec-pe inspect, and the binary itself on real images.
 #include "embed.hpp"
 #include "error.hpp"
+#include "fd.hpp"
 #include "images.hpp"
 #include "inspect.hpp"
 #include "manifest.hpp"
@@ -230,6 +231,32 @@ TEST(Binary, EmbedThenInspect)
 	EXPECT_NE(std::string::npos, r.out.find("not a BPF object")) << r.out;
 }
 
+// .bpf's header fills the header area; the manifest's needs room, which
+// moves the sections' data: the manifest pins them where they end up
+TEST(Binary, EmbedPinsTheLayoutItMade)
+{
+	std::vector<TinySection> secs;
+	for (int i = 0; i < 14; i++)
+		secs.push_back({".s" + std::to_string(i), std::vector<std::uint8_t>(10, i)});
+	std::string cmdline = "console=ttyS0\n";
+	secs.push_back({".cmdline", {cmdline.begin(), cmdline.end()}});
+	secs.push_back({".linux", std::vector<std::uint8_t>(3000, 0x90)});
+	TempDir d;
+	write_bytes(d.path() / "in.efi", tiny_pe(secs));
+	write_bytes(d.path() / "p.bpf.o", hook_only_object());
+
+	CmdResult r = run("embed --bpf " + (d.path() / "p.bpf.o").string() + " -o " +
+			  (d.path() / "out.efi").string() + " " + (d.path() / "in.efi").string());
+	ASSERT_EQ(0, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("data moved by 512 bytes")) << r.out;
+	const auto out = read_file((d.path() / "out.efi").string(), 1 << 20);
+	const PeImage pe = PeImage::parse(out, "out.efi");
+	const Section *mf = pe.find(KEXEC_PE_MANIFEST_SECTION);
+	ASSERT_NE(nullptr, mf);
+	EXPECT_EQ(serialize_manifest(compute_manifest(pe)), std::vector<std::uint8_t>(mf->data.begin(), mf->data.end()));
+	EXPECT_EQ(0x600u, pe.find(".s0")->raw_offset);
+}
+
 TEST(Binary, ErrorsAndExitCodes)
 {
 	CmdResult r = run("-l /nonexistent/uki.efi");
@@ -311,6 +338,9 @@ TEST(Binary, InspectEveryTestImage)
 			EXPECT_EQ(addon, r.out.find("\"kind\":\"UKI addon\"") != std::string::npos) << name;
 			if (name == "notelf.efi") {
 				EXPECT_NE(std::string::npos, r.out.find("\"error\":")) << r.out;
+			} else if (name == "refused.efi") {
+				// the parser the verifier refuses (kexec_pe_tool)
+				EXPECT_NE(std::string::npos, r.out.find("\"parser\":\"kexec_pe_refused_parser\"")) << r.out;
 			} else if (parser) {
 				EXPECT_NE(std::string::npos, r.out.find("\"parser\":\"kexec_pe_test_parser\"")) << name;
 			}
