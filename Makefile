@@ -33,8 +33,12 @@ help:
 	@echo "                            results in bench/results/<arch>/bench.{json,md,png}"
 	@echo
 	@echo "  make userspace            kexec-pe and its tests for this machine,"
-	@echo "                            build/userspace-host/ (the guests' static builds:"
-	@echo "                            scripts/build-userspace ARCH, run by make initramfs)"
+	@echo "                            build/userspace-host/: Debian's libbpf and the series'"
+	@echo "                            uapi header from patches/, no kernel tree, QEMU or"
+	@echo "                            cross compilers (scripts/deps.sh userspace); run the"
+	@echo "                            tests with ctest --test-dir build/userspace-host"
+	@echo "                            (the guests' static builds: scripts/build-userspace"
+	@echo "                            ARCH, run by make initramfs)"
 	@echo "  make fuzz                 the libFuzzer targets (kexec-pe's PE reader, and the"
 	@echo "                            kernel's PE/COFF reader compiled unchanged) for"
 	@echo "                            FUZZ_SECONDS=$(FUZZ_SECONDS) each, then the in-VM fuzz loop"
@@ -42,7 +46,8 @@ help:
 	@echo "  make install              kexec-pe and kexec-pe.8 under PREFIX=$(PREFIX)"
 	@echo "                            (and DESTDIR)"
 	@echo
-	@echo "  make deps                 install the Debian packages (scripts/deps.sh)"
+	@echo "  make deps                 install the Debian packages (scripts/deps.sh; for"
+	@echo "                            kexec-pe alone: scripts/deps.sh userspace)"
 	@echo "  make kernel-tree          build/linux: linux-source-6.12 + patches/series (git am)"
 	@echo "  make kernel ARCH=a        build the test kernel in build/<a>/ (DEBUG=1: debug.config)"
 	@echo "  make kernels              all three"
@@ -94,7 +99,8 @@ bench: deps
 	BENCH_COMMAND="make bench ARCH=$(ARCH) BENCH_N=$(BENCH_N) BENCH_SIZES='$(BENCH_SIZES)'" \
 		scripts/bench -n $(BENCH_N) -s "$(BENCH_SIZES)" $(ARCH)
 
-userspace: deps
+userspace:
+	scripts/deps.sh userspace
 	scripts/build-userspace --host
 
 fuzz: deps

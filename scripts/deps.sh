@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
-# Install every Debian package the project needs. Idempotent: packages already
-# present are not reinstalled, and apt is only asked when something is missing.
-# Usage: scripts/deps.sh [--check]   (--check lists what is missing and exits 1)
+# Install the Debian packages the project needs, for one purpose or all.
+# Idempotent: packages already present are not reinstalled, and apt is only
+# asked when something is missing.
+#
+# Usage: scripts/deps.sh [userspace|all] [--check]
+#   userspace  what `make userspace` needs: kexec-pe and its tests for this
+#              machine (Debian's libbpf; no kernel tree, QEMU or cross
+#              compilers)
+#   all        (the default) everything: kernels, QEMU, the test bed
+#   --check    list what is missing and exit 1
 set -euo pipefail
 
+purpose=all check=
+for a in "$@"; do
+	case "$a" in
+	userspace|all) purpose=$a ;;
+	--check) check=1 ;;
+	*) echo "usage: scripts/deps.sh [userspace|all] [--check]" >&2; exit 2 ;;
+	esac
+done
+
+# kexec-pe and its GoogleTest tests (scripts/build-userspace --host): the
+# BPF object the tests open is built with clang; sbsign/sbverify, python3
+# and the x86_64 systemd-stub are what the tests check their images with;
+# git applies the series' uapi header from patches/
+USERSPACE_PKGS=(
+	cmake g++ pkg-config libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+	libgtest-dev googletest nlohmann-json3-dev clang git python3 sbsigntool systemd-boot-efi
+)
 PKGS=(
+	"${USERSPACE_PKGS[@]}"
 	# kernel source and kernel build
-	linux-source-6.12 build-essential bc bison flex libssl-dev libelf-dev
-	dwarves cpio xz-utils zstd lz4 lzop bzip2 gzip kmod openssl rsync python3 git ccache
+	linux-source-6.12 build-essential bc bison flex libssl-dev
+	dwarves cpio xz-utils zstd lz4 lzop bzip2 gzip kmod openssl rsync ccache
 	# cross toolchains and their C libraries
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# emulation
 	qemu-system-x86 qemu-system-arm qemu-system-misc qemu-utils opensbi
-	# BPF toolchain
-	clang llvm lld bpftool libbpf-dev zlib1g-dev libzstd-dev
+	# BPF toolchain (clang: USERSPACE_PKGS)
+	llvm lld bpftool
 	# images and signatures
-	sbsigntool systemd-boot-efi binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
+	binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu
 	# benchmark charts (scripts/bench-report)
 	python3-matplotlib
-	# user space build and tests
-	cmake g++ libgtest-dev googletest pkg-config nlohmann-json3-dev
 	# libFuzzer and the sanitizers for the fuzz target (clang only recommends it)
 	libclang-rt-14-dev
 	# source packages for what riscv64 lacks
@@ -28,6 +51,10 @@ PKGS=(
 )
 # arm64 libraries through multiarch (static libbpf/libelf/libz for the guest loader)
 ARM64_PKGS=(libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libbpf-dev:arm64 systemd-boot-efi:arm64)
+if [ "$purpose" = userspace ]; then
+	PKGS=("${USERSPACE_PKGS[@]}")
+	ARM64_PKGS=()
+fi
 
 if ! grep -qsx 'ID=debian' /etc/os-release; then
 	echo "deps: this project installs Debian 12 (bookworm) packages; /etc/os-release says: $(grep -s '^PRETTY_NAME=' /etc/os-release)" >&2
@@ -46,10 +73,13 @@ for p in "${PKGS[@]}" "${ARM64_PKGS[@]}"; do
 done
 
 # Source packages (scripts/riscv64-sysroot) need deb-src entries for the same
-# suites as the binary ones.
-have_src() { grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; }
+# suites as the binary ones; kexec-pe alone needs none.
+have_src() {
+	[ "$purpose" = userspace ] ||
+		grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
 
-if [ "${1:-}" = "--check" ]; then
+if [ -n "$check" ]; then
 	if [ ${#missing[@]} -gt 0 ] || ! have_src; then
 		[ ${#missing[@]} -eq 0 ] || echo "deps: missing: ${missing[*]}" >&2
 		have_src || echo "deps: no deb-src entries in /etc/apt (needed by scripts/riscv64-sysroot)" >&2
@@ -60,13 +90,13 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 if [ ${#missing[@]} -eq 0 ] && have_src; then
-	echo "deps: all ${#PKGS[@]} + ${#ARM64_PKGS[@]} packages installed"
+	echo "deps: all ${#PKGS[@]} + ${#ARM64_PKGS[@]} packages installed ($purpose)"
 	exit 0
 fi
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ ${#ARM64_PKGS[@]} -gt 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	$SUDO dpkg --add-architecture arm64
 fi
 # deb-src entries for the same suites as the binary ones (riscv64 libraries are

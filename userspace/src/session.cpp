@@ -242,7 +242,7 @@ std::string verified(const bpf_program *prog)
 	bpf_prog_info info{};
 	__u32 len = sizeof(info);
 
-	if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.verified_insns)
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.verified_insns)
 		return {};
 	return std::to_string(info.verified_insns) + " instructions verified";
 }
