@@ -141,7 +141,8 @@ Extent extent_of(const PeImage &pe)
 // A COFF symbol table (objcopy leaves one in a UKI; an image should have
 // none, and ukify strips it) is dropped with its string table when it lies
 // after the sections' data, and the COFF header no longer points at it
-void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x, EmbedResult &r)
+void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
+		  EmbedResult &r)
 {
 	std::vector<std::uint8_t> &out = r.image;
 	const std::uint32_t symtab = le32(in, pe.pe_offset() + 12, "PointerToSymbolTable");
@@ -198,7 +199,8 @@ bool free_header_bytes(const PeImage &pe, std::span<const std::uint8_t> in, std:
 		if (!d)
 			break;
 		// in the headers an RVA is a file offset (they are mapped at 0)
-		const std::uint64_t rva = le32(in, *d, "data directory"), size = le32(in, *d + 4, "data directory");
+		const std::uint64_t rva = le32(in, *d, "data directory");
+		const std::uint64_t size = le32(in, *d + 4, "data directory");
 		if (size && rva < to && from < rva + size)
 			return false;
 	}
@@ -247,7 +249,8 @@ void move_debug_data(const PeImage &pe, std::span<const std::uint8_t> in, std::u
 	auto d = pe.data_directory_offset(kDebugDirectory);
 	if (!d)
 		return;
-	const std::uint32_t rva = le32(in, *d, "debug directory"), size = le32(in, *d + 4, "debug directory");
+	const std::uint32_t rva = le32(in, *d, "debug directory");
+	const std::uint32_t size = le32(in, *d + 4, "debug directory");
 	std::uint64_t at = rva;	// in the headers: RVA = file offset
 
 	if (!size)
@@ -284,8 +287,9 @@ bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent
 	if (hdr + 40 <= room || pe.sections().size() + 1 > kMaxSections)
 		return false;	// new_header_slot() checks the rest
 	if (is_bzimage(in))
-		throw Error(ENOSPC, obj, "no room for another section header before the bzImage's setup header (at 0x1f1)",
-			    "the x86 boot protocol fixes a bzImage's header area: put the kernel into a UKI and embed into that");
+		throw Error(ENOSPC, obj, "no room for another section header before the bzImage's "
+			    "setup header (at 0x1f1)", "the x86 boot protocol fixes a bzImage's header "
+			    "area: put the kernel into a UKI and embed into that");
 	if (!free_header_bytes(pe, in, hdr, std::min<std::uint64_t>(room, in.size())))
 		throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
 			    std::to_string(room) + "; the bytes after the section table are in use)",
@@ -294,8 +298,9 @@ bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent
 	for (const Section &s : pe.sections())
 		lowest_va = std::min<std::uint64_t>(lowest_va, s.virtual_address);
 	if (soh > lowest_va)
-		throw Error(ENOSPC, obj, "no room for another section header: the headers would reach the first section in memory (at " +
-			    std::to_string(lowest_va) + ")", "rebuild the image with room for one more section");
+		throw Error(ENOSPC, obj, "no room for another section header: the headers would reach "
+			    "the first section in memory (at " + std::to_string(lowest_va) + ")",
+			    "rebuild the image with room for one more section");
 	const std::uint64_t from = x.first_raw == UINT64_MAX ? out.size() : x.first_raw;
 	const std::uint64_t shift = soh > from ? align_up(soh - from, falign) : 0;
 	if (out.size() + shift > 0xffffffff)
@@ -314,7 +319,8 @@ bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent
 	move_debug_data(pe, in, from, shift, out);
 	if (pe.zboot() && pe.zboot()->payload_offset >= from)
 		put_le32(out, 8, pe.zboot()->payload_offset + shift);
-	put_le32(out, pe.optional_header_offset() + 60, std::max<std::uint64_t>(soh, pe.size_of_headers()));
+	put_le32(out, pe.optional_header_offset() + 60,
+		 std::max<std::uint64_t>(soh, pe.size_of_headers()));
 	r.moved = x.first_raw == UINT64_MAX ? 0 : shift;	// no data: the file only grew
 	return true;
 }

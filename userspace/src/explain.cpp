@@ -14,6 +14,10 @@ namespace kexecpe {
 
 namespace {
 
+// ENOSYS, for a load and for an unload
+const Explained kNoKexecFileLoad{"this kernel has no kexec_file_load()",
+				 "boot a kernel with CONFIG_KEXEC_FILE=y"};
+
 const std::string kSignHint =
 	"sign it with a key the kernel trusts (sbsign), or enroll its certificate "
 	"in the kernel's trusted, secondary or platform keyring";
@@ -44,7 +48,7 @@ Explained explain_unload_errno(int err, const ErrnoContext &c)
 	case EBUSY:
 		return {"cannot unload now: a kexec load or unload is in progress", "retry when it has finished"};
 	case ENOSYS:
-		return {"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
+		return kNoKexecFileLoad;
 	default:
 		return {std::string("unloading failed: ") + std::strerror(err), "dmesg may say why"};
 	}
@@ -236,7 +240,8 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 	}
 }
 
-// What the kernel, its decompressors and the architecture's loader say of the image and of what its parser produced
+// What the kernel, its decompressors and the architecture's loader say of
+// the image and of what its parser produced
 std::optional<Explained> explain_image_errno(int err, const ErrnoContext &c)
 {
 	const bool has_parser = c.has_parser, crash = c.crash;
@@ -304,7 +309,7 @@ std::optional<Explained> explain_image_errno(int err, const ErrnoContext &c)
 			"them where memory is not available: not a kernel it loads, or too large)",
 			"check that the image is a kernel for this machine"};
 	case ENOSYS:
-		return Explained{"this kernel has no kexec_file_load()", "boot a kernel with CONFIG_KEXEC_FILE=y"};
+		return kNoKexecFileLoad;
 	default:
 		return std::nullopt;
 	}
