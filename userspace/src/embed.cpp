@@ -19,6 +19,12 @@ std::uint64_t align_up(std::uint64_t v, std::uint32_t a)
 	return a ? (v + a - 1) / a * a : v;
 }
 
+// Where the section table ends: a new section's header goes there
+std::uint64_t table_end(const PeImage &pe)
+{
+	return pe.section_table_offset() + 40ULL * pe.sections().size();
+}
+
 // What embed writes over or after must belong to no other part: every
 // section's raw data inside the file (before the certificate table), none
 // overlapping another or the headers. Readers tolerate more (the kernel's
@@ -27,7 +33,7 @@ std::uint64_t align_up(std::uint64_t v, std::uint32_t a)
 void check_layout(const PeImage &pe, const std::string &obj)
 {
 	const std::uint64_t limit = pe.cert_table_size() ? pe.cert_table_offset() : pe.bytes().size();
-	const std::uint64_t headers_end = pe.section_table_offset() + 40 * pe.sections().size();
+	const std::uint64_t headers_end = table_end(pe);
 	const auto &secs = pe.sections();
 
 	// the signature is dropped by cutting the file where it starts: it
@@ -112,10 +118,10 @@ void drop_signature(const PeImage &pe, const std::string &obj, EmbedResult &r)
 	put_le32(out, pe.optional_header_offset() + 64, 0);	// CheckSum
 }
 
-// Where the sections end, in the file and in memory (the headers are
-// mapped first: no section below SizeOfHeaders)
+// Where the sections begin and end, in the file and in memory (the
+// headers are mapped first: no section below SizeOfHeaders)
 struct Extent {
-	std::uint64_t file_end = 0, mem_end = 0, first_raw = UINT64_MAX;
+	std::uint64_t file_end = 0, mem_end = 0, first_raw = UINT64_MAX, first_va = UINT64_MAX;
 	const Section *last_file = nullptr;	// whose data ends the file's
 };
 
@@ -134,6 +140,7 @@ Extent extent_of(const PeImage &pe)
 		}
 		e.mem_end = std::max<std::uint64_t>(e.mem_end, std::uint64_t{s.virtual_address} +
 						    std::max(s.virtual_size, s.raw_size));
+		e.first_va = std::min<std::uint64_t>(e.first_va, s.virtual_address);
 	}
 	return e;
 }
@@ -156,7 +163,7 @@ void drop_symbols(const PeImage &pe, std::span<const std::uint8_t> in, const Ext
 		end += std::max<std::uint32_t>(4, le32(out, syms_end, "string table size"));
 	// only a table after every header and the sections' data is cut out
 	const std::uint64_t after = std::max<std::uint64_t>({x.file_end, pe.size_of_headers(),
-		pe.section_table_offset() + 40 * pe.sections().size()});
+							     table_end(pe)});
 	if (symtab && symtab >= after && end <= out.size()) {
 		out.erase(out.begin() + symtab, out.begin() + end);
 		r.dropped_symbols = true;
@@ -221,7 +228,7 @@ bool free_header_bytes(const PeImage &pe, std::span<const std::uint8_t> in, std:
 std::size_t new_header_slot(const PeImage &pe, std::span<const std::uint8_t> in, const Extent &x,
 			    const std::string &obj)
 {
-	const std::size_t hdr = pe.section_table_offset() + 40 * pe.sections().size();
+	const std::size_t hdr = table_end(pe);
 	const std::uint64_t room = header_room(pe, in, x);
 	const bool free = free_header_bytes(pe, in, hdr, std::min<std::uint64_t>(hdr + 40, in.size()));
 
@@ -280,7 +287,7 @@ bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent
 	       const std::string &obj, EmbedResult &r)
 {
 	std::vector<std::uint8_t> &out = r.image;
-	const std::uint64_t hdr = pe.section_table_offset() + 40 * pe.sections().size();
+	const std::uint64_t hdr = table_end(pe);
 	const std::uint64_t room = header_room(pe, in, x), falign = pe.file_alignment();
 	const std::uint64_t soh = align_up(hdr + 40, falign);
 
@@ -294,12 +301,9 @@ bool make_room(const PeImage &pe, std::span<const std::uint8_t> in, const Extent
 		throw Error(ENOSPC, obj, "no room for another section header (the header area ends at " +
 			    std::to_string(room) + "; the bytes after the section table are in use)",
 			    "rebuild the image with room for one more section");
-	std::uint64_t lowest_va = UINT64_MAX;
-	for (const Section &s : pe.sections())
-		lowest_va = std::min<std::uint64_t>(lowest_va, s.virtual_address);
-	if (soh > lowest_va)
+	if (soh > x.first_va)
 		throw Error(ENOSPC, obj, "no room for another section header: the headers would reach "
-			    "the first section in memory (at " + std::to_string(lowest_va) + ")",
+			    "the first section in memory (at " + std::to_string(x.first_va) + ")",
 			    "rebuild the image with room for one more section");
 	const std::uint64_t from = x.first_raw == UINT64_MAX ? out.size() : x.first_raw;
 	const std::uint64_t shift = soh > from ? align_up(soh - from, falign) : 0;
