@@ -48,7 +48,8 @@ help:
 	@echo
 	@echo "  make deps                 install the Debian packages (scripts/deps.sh; for"
 	@echo "                            kexec-pe alone: scripts/deps.sh userspace)"
-	@echo "  make kernel-tree          build/linux: linux-source-6.12 + patches/series (git am)"
+	@echo "  make kernel-tree          build/linux: linux-source-6.12 + the series patches/series"
+	@echo "                            names, in order (git am)"
 	@echo "  make kernel ARCH=a        build the test kernel in build/<a>/ (DEBUG=1: debug.config)"
 	@echo "  make kernels              all three"
 	@echo "  make initramfs ARCH=a     the bed's guest initramfs, build/<a>/bed/initramfs.cpio"
@@ -56,11 +57,13 @@ help:
 	@echo "                            boot QEMU and run guest programs; log in build/logs/<a>/"
 	@echo "                            (DEBUG=1 with kernel, initramfs, vm-test: the debug kernel)"
 	@echo
-	@echo "  make pq-import            the series as commits in build/linux (branch 'queue')"
-	@echo "  make pq-export            regenerate patches/ from those commits (cover letter too)"
+	@echo "  make pq-import            the series as commits in build/linux (a branch each,"
+	@echo "                            kexec-pe checked out)"
+	@echo "  make pq-export            regenerate patches/<series>/ from those commits (cover"
+	@echo "                            letters too)"
 	@echo "  make pq-status            what differs between build/linux and patches/"
 	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
-	@echo "  make bisect-check         build every prefix of the series (ARCH=$(ARCH)),"
+	@echo "  make bisect-check         build every prefix of every series (ARCH=$(ARCH)),"
 	@echo "                            in a worktree of its own; logs in build/logs/"
 	@echo
 	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"

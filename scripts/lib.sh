@@ -58,9 +58,27 @@ kernel_make() {
 		-j"${JOBS:-$(nproc)}")
 }
 
-# The patches patches/series lists, one a line, in order.
-series_patches() {
+# patches/ holds several series, as they would be posted to different
+# lists; each depends on the ones before it. patches/series names their
+# directories in the order they apply; patches/<name>/series lists a
+# series' patches in order, patches/<name>/0000-cover-letter.patch is its
+# cover letter. In build/linux each series is a branch of its name, on the
+# branch of the series before it (the first on tag "base"); the last one
+# is checked out.
+
+# The series, one a line, in the order they apply.
+series_names() {
 	grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/series" || true
+}
+
+# The patches of series $1, or of every series in order without $1, one a
+# line, as paths relative to patches/ (<series>/<patch>).
+series_patches() {
+	local s
+	for s in ${1:-$(series_names)}; do
+		[ -f "$TOP/patches/$s/series" ] || die "patches/series names '$s', which has no patches/$s/series"
+		grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/$s/series" | sed "s|^|$s/|" || true
+	done
 }
 
 # The subject and blurb of a format-patch cover letter, without the
