@@ -64,7 +64,8 @@ help:
 	@echo "  make pq-status            what differs between build/linux and patches/"
 	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
 	@echo "  make bisect-check         build every prefix of every series (ARCH=$(ARCH)),"
-	@echo "                            in a worktree of its own; logs in build/logs/"
+	@echo "                            in a worktree of its own; logs in build/logs/;"
+	@echo "                            BISECT=own: only those ending in an arch/ patch of ARCH"
 	@echo
 	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"
 	@echo "  make distclean            remove build/ entirely"
@@ -125,7 +126,7 @@ checkpatch:
 	scripts/kernel-tree && scripts/pq checkpatch
 
 bisect-check: deps
-	scripts/kernel-tree && scripts/bisect-build $(ARCH)
+	scripts/kernel-tree && scripts/bisect-build $(if $(filter own,$(BISECT)),--own) $(ARCH)
 
 clean:
 	rm -rf build/x86_64 build/arm64 build/riscv64 build/*-debug build/logs build/results
