@@ -65,7 +65,7 @@ help:
 	@echo "  make checkpatch           scripts/checkpatch.pl --strict on patches/"
 	@echo "  make bisect-check         build every prefix of every series (ARCH=$(ARCH)),"
 	@echo "                            in a worktree of its own; logs in build/logs/;"
-	@echo "                            BISECT=own: only those ending in an arch/ patch of ARCH"
+	@echo "                            BISECT=own: only those ending in an arch/ patch of ARCH or a series"
 	@echo
 	@echo "  make clean                remove kernels' outputs and logs (keeps build/linux, keys)"
 	@echo "  make distclean            remove build/ entirely"

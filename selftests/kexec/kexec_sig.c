@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The bed's signature baseline (x86_64 and arm64, whose 6.12 loaders verify
- * PE signatures with CONFIG_KEXEC_SIG): the test kernel trusts the project's
+ * PE signatures with CONFIG_KEXEC_SIG, and riscv64 with the riscv-image
+ * series' Image loader): the test kernel trusts the project's
  * test certificate (CONFIG_SYSTEM_TRUSTED_KEYS), so once the kernel is locked
  * down (integrity), an image signed with the test key still loads and every
  * other image is refused with EPERM (kimage_validate_signature()).
@@ -10,6 +11,8 @@
  *   /boot/sig/signed     native image signed by the test key
  *   /boot/sig/untrusted  signed by a key the kernel does not trust
  *   /boot/sig/tampered   "signed" with one byte changed after signing
+ *   /boot/sig/section-past-end  signed, then its last section's data said
+ *                        to be 2 GiB past the end of the file
  *   BED_NATIVE_IMAGE     unsigned
  */
 #include "../guest/bed.h"
@@ -75,6 +78,24 @@ TEST_F(locked, untrusted_key_refused)
 TEST_F(locked, tampered_refused)
 {
 	ASSERT_EQ(-EPERM, load(_metadata, "/boot/sig/tampered"));
+}
+
+#ifdef __riscv
+/* riscv64's BED_NATIVE_IMAGE is the ELF vmlinux: the Image, unsigned */
+TEST_F(locked, unsigned_image_refused)
+{
+	ASSERT_EQ(-EPERM, load(_metadata, "/boot/Image"));
+}
+#endif
+
+/*
+ * A section whose data the section table puts 2 GiB past the end of the
+ * file: the signature check must refuse it, not read there (it oopsed in
+ * sha256_update() before the fixes series' verify_pefile patch).
+ */
+TEST_F(locked, section_past_the_end_refused)
+{
+	ASSERT_EQ(-EPERM, load(_metadata, "/boot/sig/section-past-end"));
 }
 
 TEST_HARNESS_MAIN
