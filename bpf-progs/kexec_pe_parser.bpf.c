@@ -41,8 +41,8 @@
  * once for any arguments rather than once for each path that reaches it,
  * and a header field is one bounds check, not one a byte. A step takes
  * the program's context (__arg_ctx, valid for every program type) and
- * reads the hook's argument from it as the program does, so the kfuncs
- * get the pointer the verifier typed from the hook's prototype. The -d
+ * reads parse()'s argument from it as the program does, so the kfuncs
+ * get the trusted pointer the verifier typed from parse()'s prototype. The -d
  * trace of kexec-pe says how many instructions the verifier processed.
  */
 #include <stdbool.h>
@@ -152,7 +152,7 @@ struct uki {
 #define rd32(buf, size, off)	((__u32)rdn(buf, size, off, 4))
 #define rd64(buf, size, off)	rdn(buf, size, off, 8)
 
-/* The hook's argument, from the program's context (what BPF_PROG reads) */
+/* parse()'s argument, from the program's context (what BPF_PROG reads) */
 static __always_inline struct kexec_pe_ctx *hook_arg(void *prog_ctx)
 {
 	return (struct kexec_pe_ctx *)((__u64 *)prog_ctx)[0];
@@ -160,55 +160,31 @@ static __always_inline struct kexec_pe_ctx *hook_arg(void *prog_ctx)
 
 static int fail(struct kexec_pe_ctx *ctx, int error)
 {
-	struct kexec_pe_carry req = { .op = KEXEC_PE_CARRY_FAIL, .error = error };
-
-	bpf_kexec_carrier(ctx, &req, NULL, 0);
+	bpf_kexec_fail(ctx, error);
 	return 0;
-}
-
-/* Append @len bytes of @src at @off to @dst, with no copy */
-static int ref(struct kexec_pe_ctx *ctx, __u32 src, __u32 dst, __u64 off, __u64 len)
-{
-	struct kexec_pe_carry req = {
-		.op = KEXEC_PE_CARRY_REF, .src = src, .dst = dst, .offset = off, .length = len,
-	};
-
-	return bpf_kexec_carrier(ctx, &req, NULL, 0);
-}
-
-static int read_image(struct kexec_pe_ctx *ctx, __u64 off, void *buf, __u32 size)
-{
-	struct kexec_pe_carry req = {
-		.op = KEXEC_PE_CARRY_READ, .src = KEXEC_PE_SRC_IMAGE, .offset = off,
-	};
-
-	return bpf_kexec_carrier(ctx, &req, buf, size);
 }
 
 /* The le32 at @off of the image; -errno when it is not all there */
 static __s64 image_le32(struct kexec_pe_ctx *ctx, struct scratch *sc, __u64 off)
 {
-	if (off + 4 > ctx->image_size || read_image(ctx, off, sc->word, sizeof(sc->word)) != 4)
+	if (off + 4 > ctx->image_size || bpf_kexec_read(ctx, off, sc->word, sizeof(sc->word)) != 4)
 		return -ELIBBAD;
 	return sc->word[0] | sc->word[1] << 8 | sc->word[2] << 16 | (__u32)sc->word[3] << 24;
 }
 
 /* Append the image's [@off, @off + @size) to the initrd, padded to 4 bytes */
 __noinline int initrd_part(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
-			   __u32 src, __u64 off, __u64 size)
+			   __u64 off, __u64 size)
 {
 	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
-	struct kexec_pe_carry pad = {
-		.op = KEXEC_PE_CARRY_WRITE, .dst = KEXEC_PE_DST_INITRD, .length = 4 - (size & 3),
-	};
 	int ret;
 
 	if (!size)
 		return 0;
-	ret = ref(ctx, src, KEXEC_PE_DST_INITRD, off, size);
+	ret = bpf_kexec_ref(ctx, KEXEC_PE_DST_INITRD, off, size);
 	if (ret < 0 || !(size & 3))
 		return ret;
-	ret = bpf_kexec_carrier(ctx, &pad, sc->zeros, sizeof(sc->zeros));
+	ret = bpf_kexec_write(ctx, KEXEC_PE_DST_INITRD, sc->zeros, 4 - (size & 3));
 	return ret < 0 ? ret : 0;
 }
 
@@ -230,7 +206,7 @@ __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_n
 
 	if (limit < ZHDR_LEN || base + ZHDR_LEN > ctx->image_size)
 		return 1;
-	if (read_image(ctx, base, sc->zhdr, ZHDR_LEN) != ZHDR_LEN)
+	if (bpf_kexec_read(ctx, base, sc->zhdr, ZHDR_LEN) != ZHDR_LEN)
 		return -ELIBBAD;
 	if (rd16(sc->zhdr, ZHDR_LEN, 0) != MZ_MAGIC || rd32(sc->zhdr, ZHDR_LEN, 4) != ZBOOT_MAGIC ||
 	    rd32(sc->zhdr, ZHDR_LEN, 0x38) != LINUX_PE_MAGIC)
@@ -384,7 +360,7 @@ __noinline __s64 cmdline_len(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 		return -E2BIG;
 	if (!size)
 		return 0;
-	n = read_image(ctx, r->off, sc->text, bounded(size, TEXT_BUF));
+	n = bpf_kexec_read(ctx, r->off, sc->text, bounded(size, TEXT_BUF));
 	if (n <= 0 || n > TEXT_MAX)
 		return 0;
 	t.n = n;
@@ -437,15 +413,15 @@ __noinline int parse_uki(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonn
 	/* the kernel: .linux, decompressed when it is a zboot image */
 	ret = zboot_kernel(prog_ctx, sc, u.linux.off, u.linux.size);
 	if (ret == 1)
-		ret = ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_KERNEL, u.linux.off, u.linux.size);
+		ret = bpf_kexec_ref(ctx, KEXEC_PE_DST_KERNEL, u.linux.off, u.linux.size);
 	if (ret < 0)
 		return ret;
 
 	/* the initrd: .ucode first, as systemd-stub; then .initrd */
-	ret = initrd_part(prog_ctx, sc, KEXEC_PE_SRC_IMAGE, u.ucode.off, u.ucode.size);
+	ret = initrd_part(prog_ctx, sc, u.ucode.off, u.ucode.size);
 	if (ret < 0)
 		return ret;
-	ret = initrd_part(prog_ctx, sc, KEXEC_PE_SRC_IMAGE, u.initrd.off, u.initrd.size);
+	ret = initrd_part(prog_ctx, sc, u.initrd.off, u.initrd.size);
 	if (ret < 0)
 		return ret;
 	ret = add_files(prog_ctx);
@@ -457,7 +433,7 @@ __noinline int parse_uki(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonn
 	if (len < 0)
 		return len;
 	if (len)
-		return ref(ctx, KEXEC_PE_SRC_IMAGE, KEXEC_PE_DST_CMDLINE, u.cmdline.off, len);
+		return bpf_kexec_ref(ctx, KEXEC_PE_DST_CMDLINE, u.cmdline.off, len);
 	return 0;
 }
 
@@ -470,7 +446,7 @@ static __always_inline int parse(void *prog_ctx)
 
 	if (!sc)
 		return -ENOMEM;
-	n = read_image(ctx, 0, sc->hdr, sizeof(sc->hdr));
+	n = bpf_kexec_read(ctx, 0, sc->hdr, sizeof(sc->hdr));
 	if (n < 0x40 || rd16(sc->hdr, n, 0) != MZ_MAGIC)
 		return n < 0 ? n : -ENOEXEC;
 
@@ -482,15 +458,30 @@ static __always_inline int parse(void *prog_ctx)
 	return parse_uki(prog_ctx, sc, n);
 }
 
-SEC("fentry.s/kexec_pe_parser_hook")
+/*
+ * The parser: a struct kexec_pe_parser_ops whose parse() is this program.
+ * The kernel runs a parser of its ABI version or an older one: this one
+ * works on every kernel of KEXEC_PE_ABI_VERSION 1 or later.
+ *
+ * Spelled "struct_ops/" and ".struct_ops", not "struct_ops.s/" and
+ * ".struct_ops.link", so that libbpf 1.1 (Debian 12's) opens it too: the
+ * loader loads parse() sleepable and registers the map through a link,
+ * as the kernel requires, whichever spelling an object uses.
+ */
+SEC("struct_ops/parse")
 int BPF_PROG(kexec_pe_parser, struct kexec_pe_ctx *kctx)
 {
 	int ret;
 
-	if (kctx->abi_version != KEXEC_PE_ABI_VERSION)
-		return fail(kctx, -EPROTO);
 	ret = parse(ctx);	/* the program's context: BPF_PROG's ctx */
 	if (ret < 0)
 		return fail(kctx, ret);
 	return 0;
 }
+
+SEC(".struct_ops")
+struct kexec_pe_parser_ops kexec_pe_parser_ops = {
+	.parse = (void *)kexec_pe_parser,
+	.abi_version = 1,
+	.name = "kexec_pe_parser",
+};

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kexec_pe_fuzz: run the parser attached to kexec_pe_parser_hook() on
- * images user space writes, for the test bed's in-VM fuzz loop
+ * kexec_pe_fuzz: run the parser the calling process registered (it
+ * registered as a loader, then its struct kexec_pe_parser_ops) on images
+ * user space writes, for the test bed's in-VM fuzz loop
  * (selftests/kexec/kexec_pe_fuzz.c). TEST ONLY: it needs a kernel with
  * CONFIG_KEXEC_PE_TEST_RUN, which runs a parser on bytes no signature
  * covers; never build it for a production kernel.

@@ -2,16 +2,20 @@
 /*
  * The test module kernel/kexec_pe_fuzz for the guest programs that run the
  * parser on images without kexec_file_load() (kexec_pe_fuzz,
- * kexec_pe_faults): load it, attach an image's parser to the hook, and run
- * the parser on a buffer.
+ * kexec_pe_faults): load it, register as a loader and register an image's
+ * parser (the module runs the caller's parser only), and run the parser on
+ * a buffer.
  */
 #ifndef FUZZ_MODULE_H
 #define FUZZ_MODULE_H
 
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
+#include <linux/kexec_pe.h>
 
 #include "bed.h"
+#include "parser_ops.h"
 
 #define FUZZ_MODULE_KO	"/lib/modules/kexec_pe_fuzz.ko"
 #define FUZZ_RUN	"/sys/kernel/debug/kexec_pe_fuzz/run"
@@ -36,11 +40,34 @@ static inline int fuzz_module_load(void)
 	return ret;
 }
 
-/* Load and attach the parser in the .bpf section of @img (@len bytes) */
+/*
+ * Register the process as a loader, once: a parser registers only for a
+ * registered process. The registration lasts as long as the process.
+ */
+static inline int fuzz_register_loader(void)
+{
+	static int reg_fd = -1;
+	struct kexec_pe_register reg = { .version = KEXEC_PE_ABI_VERSION };
+
+	if (reg_fd >= 0)
+		return 0;
+	reg.notify_fd = eventfd(0, EFD_CLOEXEC);
+	reg.done_fd = eventfd(0, EFD_CLOEXEC);
+	reg_fd = open("/proc/kexec_pe/loader", O_WRONLY | O_CLOEXEC);
+	if (reg.notify_fd < 0 || reg.done_fd < 0 || reg_fd < 0 ||
+	    write(reg_fd, &reg, sizeof(reg)) != sizeof(reg)) {
+		if (reg_fd >= 0)
+			close(reg_fd);
+		reg_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Load and register the parser in the .bpf section of @img (@len bytes) */
 static inline struct bpf_link *fuzz_attach_parser(const uint8_t *img, size_t len,
 						  struct bpf_object **obj)
 {
-	struct bpf_program *prog;
 	struct bed_sect bpf;
 
 	*obj = NULL;
@@ -48,14 +75,12 @@ static inline struct bpf_link *fuzz_attach_parser(const uint8_t *img, size_t len
 		errno = ENOEXEC;
 		return NULL;
 	}
-	*obj = bpf_object__open_mem(img + bpf.off, bpf.size, NULL);
-	if (!*obj || bpf_object__load(*obj))
+	if (fuzz_register_loader())
 		return NULL;
-	prog = bpf_object__next_program(*obj, NULL);
-	return prog ? bpf_program__attach(prog) : NULL;
+	return bed_parser_attach(img + bpf.off, bpf.size, obj);
 }
 
-/* Run the attached parser on @buf through the module's file @fd */
+/* Run the registered parser on @buf through the module's file @fd */
 static inline int fuzz_run(int fd, const uint8_t *buf, size_t len, struct fuzz_result *r)
 {
 	char line[128];

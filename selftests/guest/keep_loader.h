@@ -2,9 +2,9 @@
 /*
  * A loader for many kexec_file_load() sessions in a row, for the guest
  * programs that load hundreds of images (kexec_pe_soak, kexec_pe_malformed):
- * it registers once and loads and attaches the parser of the first session
- * only, then keeps it attached and signals done_fd at every later session.
- * A program attached outside a session does nothing, and the kernel checks
+ * it registers once and loads and registers the parser of the first session
+ * only, then keeps it registered and signals done_fd at every later session.
+ * A parser registered outside a session does nothing, and the kernel checks
  * the results of every session against its image's manifest whichever
  * program ran, so a kept program is as safe as a fresh one; the sessions
  * then cost the kernel's work, not the verifier's.
@@ -24,6 +24,7 @@
 #include <linux/kexec_pe.h>
 
 #include "bed.h"
+#include "parser_ops.h"
 
 struct keep_loader {
 	int notify_fd, done_fd, stop_fd, reg_fd;
@@ -86,10 +87,9 @@ static inline void *keep_loader_thread(void *arg)
 			k->errors++;
 			buf = NULL;
 		} else if (!k->link) {
-			k->obj = bpf_object__open_mem(buf, n, NULL);
-			if (!k->obj || bpf_object__load(k->obj) ||
-			    !(k->link = bpf_program__attach(bpf_object__next_program(k->obj, NULL)))) {
-				snprintf(k->error, sizeof(k->error), "load and attach the parser: %s",
+			k->link = bed_parser_attach(buf, n, &k->obj);
+			if (!k->link) {
+				snprintf(k->error, sizeof(k->error), "load and register the parser: %s",
 					 strerror(errno));
 				k->errors++;
 				bpf_object__close(k->obj);

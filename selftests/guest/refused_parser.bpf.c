@@ -8,11 +8,12 @@
  * kexec-pe's error quotes the reason, and that -d prints the whole log.
  */
 #include <linux/bpf.h>
+#include <linux/kexec_pe.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-SEC("fentry.s/kexec_pe_parser_hook")
-int BPF_PROG(kexec_pe_refused_parser, void *pe_ctx)
+SEC("struct_ops/parse")
+int BPF_PROG(kexec_pe_refused_parser, struct kexec_pe_ctx *pe_ctx)
 {
 	unsigned long addr = 0;
 
@@ -22,5 +23,12 @@ int BPF_PROG(kexec_pe_refused_parser, void *pe_ctx)
 	/* aligned: riscv64's verifier checks alignment first */
 	return *(volatile int *)(addr & ~0xfffUL);
 }
+
+SEC(".struct_ops")
+struct kexec_pe_parser_ops kexec_pe_parser = {
+	.parse = (void *)kexec_pe_refused_parser,
+	.abi_version = KEXEC_PE_ABI_VERSION,
+	.name = "kexec_pe_refuse",
+};
 
 char LICENSE[] SEC("license") = "GPL";

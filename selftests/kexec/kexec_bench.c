@@ -381,7 +381,7 @@ static const char *const traced[] = {
 	"__x64_sys_kexec_file_load", "__arm64_sys_kexec_file_load",
 	"__riscv_sys_kexec_file_load", "kernel_read_file_from_fd",
 	"kexec_kernel_verify_pe_sig", "kexec_pe_load", "kexec_pe_handshake",
-	"bpf_kexec_carrier", "bpf_kexec_decompress", "kexec_pe_decompress_all",
+	"bpf_kexec_read", "bpf_kexec_ref", "bpf_kexec_decompress", "kexec_pe_decompress_all",
 	"bpf_kexec_supplement_initrd", "kexec_pe_manifest_check",
 	"bzImage64_load", "image_load",
 	"elf_kexec_load", "machine_kexec_prepare", "crypto_shash_update",

@@ -21,12 +21,12 @@
  * without reaching the Nth: then every fault point of that load was hit.
  *
  * Two targets. load_uki: the signed UKI through kexec_file_load(), with
- * one loader (../guest/keep_loader.h) that keeps its parser attached in
+ * one loader (../guest/keep_loader.h) that keeps its parser registered in
  * another thread, so that its allocations do not count and a fault point
  * costs one session, not one verifier run; this covers the session,
  * the manifest and the composition. parser_on_zboot: small zboot images (gzip, zstd,
  * inside a UKI) through the test module kernel/kexec_pe_fuzz, which runs
- * the attached parser, the kfuncs and the manifest check without
+ * the registered parser, the kfuncs and the manifest check without
  * kexec_file_load(): the decompressors and the SHA-256 of what they
  * produce, at the cost of the parser alone.
  *
@@ -94,7 +94,7 @@ static struct sym *text_syms(size_t *count)
 
 /*
  * [start, end) of the loader's text: from its first to past its last
- * function near kexec_pe_parser_hook (its __init code is elsewhere); and
+ * function near kexec_pe_call_parser (its __init code is elsewhere); and
  * of verify_pefile_signature(), the signature check it calls
  */
 static int loader_text(unsigned long *start, unsigned long *end,
@@ -109,7 +109,7 @@ static int loader_text(unsigned long *start, unsigned long *end,
 		return -ENOENT;
 	*sig_start = *sig_end = 0;
 	for (i = 0; i < n; i++) {
-		if (!strcmp(s[i].name, "kexec_pe_parser_hook"))
+		if (!strcmp(s[i].name, "kexec_pe_call_parser"))
 			anchor = s[i].addr;
 		if (!strcmp(s[i].name, "verify_pefile_signature") && i + 1 < n) {
 			*sig_start = s[i].addr;
@@ -398,7 +398,7 @@ FIXTURE_TEARDOWN(faults)
 
 /*
  * A signed UKI through kexec_file_load() and the project's parser, kept
- * attached by a loader in another thread: the signature check, the
+ * registered by a loader in another thread: the signature check, the
  * session, the manifest, the composition and the architecture's loader
  */
 TEST_F_TIMEOUT(faults, load_uki, 3600)

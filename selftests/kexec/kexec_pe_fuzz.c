@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The in-VM fuzz loop: thousands of mutated images through the project's
- * real parser (bpf-progs/, attached to kexec_pe_parser_hook) and the real
+ * real parser (bpf-progs/, registered as its struct_ops) and the real
  * kfuncs and manifest check, without kexec_file_load(), through the test
  * module kernel/kexec_pe_fuzz (kexec_pe_test_run(), CONFIG_KEXEC_PE_TEST_RUN).
  *

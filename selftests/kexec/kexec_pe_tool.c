@@ -51,8 +51,8 @@ TEST(inspect)
 	ASSERT_NE(NULL, strstr(out, ".cmdline: console="));
 	ASSERT_NE(NULL, strstr(out, ".linux: "));
 	ASSERT_NE(NULL, strstr(out, ".initrd: "));
-	ASSERT_NE(NULL, strstr(out, "program kexec_pe_test_parser: tracing, section "
-				   "fentry.s/kexec_pe_parser_hook"));
+	ASSERT_NE(NULL, strstr(out, "program kexec_pe_test_parser: struct_ops, section "
+				   "struct_ops, attach struct_ops, sleepable"));
 	ASSERT_NE(NULL, strstr(out, "map kexec_pe_files: array"));
 	ASSERT_EQ(0, TOOL_RUN(NULL, "inspect", "--json", OK_EFI));
 	ASSERT_EQ(0, strncmp(out, "{\"file\":\"" OK_EFI "\",\"kind\":\"UKI\"", 30)) TH_LOG("%s", out);

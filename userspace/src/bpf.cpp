@@ -4,8 +4,11 @@
 #include "error.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
+#include <algorithm>
 #include <cstdarg>
+#include <cstring>
 #include <cstdio>
 #include <mutex>
 #include <sstream>
@@ -67,6 +70,28 @@ std::string or_unknown(const char *s)
 	return s ? s : "unknown";
 }
 
+// The type of struct_ops map @m of @obj: the struct of the variable it was
+// declared as, from the object's BTF (libbpf 1.1 sets the map's value type
+// only at load); empty for another kind of map
+std::string struct_ops_type(bpf_object *obj, const bpf_map *m)
+{
+	const btf *b = bpf_object__btf(obj);
+
+	if (bpf_map__type(m) != BPF_MAP_TYPE_STRUCT_OPS || !b)
+		return {};
+	__s32 id = btf__find_by_name_kind(b, bpf_map__name(m), BTF_KIND_VAR);
+	const btf_type *t = id > 0 ? btf__type_by_id(b, id) : nullptr;
+	// the variable's type, through const, volatile and typedefs
+	for (int depth = 0; t && depth < 8; depth++) {
+		t = btf__type_by_id(b, t->type);
+		if (t && btf_is_struct(t))
+			return or_unknown(btf__name_by_offset(b, t->name_off));
+		if (t && !btf_is_mod(t) && !btf_is_typedef(t))
+			break;
+	}
+	return {};
+}
+
 } // namespace
 
 LibbpfLog::LibbpfLog(bool echo)
@@ -126,8 +151,11 @@ std::string LibbpfLog::last_line() const
 
 const BpfProgramInfo *BpfObjectInfo::parser() const noexcept
 {
+	bool ops = std::any_of(maps.begin(), maps.end(),
+			       [](const BpfMapInfo &m) { return m.struct_ops == kParserOps; });
+
 	for (const BpfProgramInfo &p : programs)
-		if (p.attach_target == kHook)
+		if (ops && p.type == "struct_ops")
 			return &p;
 	return nullptr;
 }
@@ -149,16 +177,72 @@ BpfObject open_bpf(std::span<const std::uint8_t> elf, const std::string &object,
 	return BpfObject(o);
 }
 
-bpf_program *find_parser(bpf_object *obj, const std::string &object)
+ParserParts find_parser(bpf_object *obj, const std::string &object)
 {
+	ParserParts parts{};
 	bpf_program *p;
+	bpf_map *m;
 
-	bpf_object__for_each_program(p, obj) {
-		if (section_target(bpf_program__section_name(p)) == kHook)
-			return p;
+	bpf_object__for_each_map(m, obj) {
+		if (struct_ops_type(obj, m) == kParserOps) {
+			parts.ops = m;
+			break;
+		}
 	}
-	throw Error(ENOENT, object, "no program attaches to kexec_pe_parser_hook",
-		    "the parser needs SEC(\"fentry.s/kexec_pe_parser_hook\")");
+	bpf_object__for_each_program(p, obj) {
+		if (bpf_program__type(p) == BPF_PROG_TYPE_STRUCT_OPS) {
+			parts.parse = p;
+			break;
+		}
+	}
+	if (!parts.ops || !parts.parse)
+		throw Error(ENOENT, object, "no struct kexec_pe_parser_ops with a parse() program",
+			    "the parser needs SEC(\".struct_ops\") struct kexec_pe_parser_ops "
+			    "with .parse a SEC(\"struct_ops\") program");
+	return parts;
+}
+
+namespace {
+
+// uapi since 6.4; the headers this is built with may be older (Debian 12's)
+constexpr __u32 kMapFlagLink = 1U << 13;			// BPF_F_LINK
+constexpr auto kAttachStructOps = static_cast<bpf_attach_type>(44);	// BPF_STRUCT_OPS
+
+} // namespace
+
+void prepare_parser(const ParserParts &p)
+{
+	bpf_program__set_flags(p.parse, bpf_program__flags(p.parse) | BPF_F_SLEEPABLE);
+	bpf_map__set_map_flags(p.ops, bpf_map__map_flags(p.ops) | kMapFlagLink);
+}
+
+ParserLink attach_parser(const ParserParts &p, const std::string &object,
+			 const LibbpfLog &log)
+{
+	ParserLink l;
+	auto fail = [&](int err) {
+		return Error(err, object, "cannot register the parser (struct " +
+			     std::string(kParserOps) + "): " + std::strerror(err) +
+			     (log.last_line().empty() ? "" : " (libbpf: " + log.last_line() + ")"),
+			     err == EPERM ? "the kernel takes the parser of a registered loader only" :
+			     err == EBUSY ? "this process has a parser registered already" :
+			     "-d shows libbpf's messages");
+	};
+
+	// sets the map's value (its programs); from libbpf 1.2 on, makes the
+	// link of a BPF_F_LINK map too
+	l.link.reset(bpf_map__attach_struct_ops(p.ops));
+	if (!l.link)
+		throw fail(errno);
+	if (libbpf_major_version() > 1 || libbpf_minor_version() >= 2)
+		return l;
+	// libbpf 1.1 only set the value, which registers nothing in a
+	// BPF_F_LINK map: the link is made here
+	int fd = bpf_link_create(bpf_map__fd(p.ops), 0, kAttachStructOps, nullptr);
+	if (fd < 0)
+		throw fail(errno);
+	l.fd = UniqueFd(fd);
+	return l;
 }
 
 BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string &object)
@@ -175,14 +259,17 @@ BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string 
 		pi.name = bpf_program__name(p);
 		pi.section = bpf_program__section_name(p);
 		pi.type = or_unknown(libbpf_bpf_prog_type_str(bpf_program__type(p)));
-		pi.attach_type = or_unknown(libbpf_bpf_attach_type_str(
-			bpf_program__expected_attach_type(p)));
+		// a struct_ops program's attach type is its member, set at load
+		pi.attach_type = bpf_program__type(p) == BPF_PROG_TYPE_STRUCT_OPS ?
+			"struct_ops" :
+			or_unknown(libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(p)));
 		pi.attach_target = section_target(pi.section);
 		// libbpf sets BPF_F_SLEEPABLE at load; the ".s" of the section
-		// prefix ("fentry.s/") says it before
+		// prefix ("struct_ops.s/") says it before
 		std::string_view prefix = std::string_view(pi.section).substr(0, pi.section.find('/'));
 		pi.sleepable = (bpf_program__flags(p) & BPF_F_SLEEPABLE) ||
-			       (prefix.size() > 2 && prefix.substr(prefix.size() - 2) == ".s");
+			       (prefix.size() > 2 && prefix.substr(prefix.size() - 2) == ".s") ||
+			       bpf_program__type(p) == BPF_PROG_TYPE_STRUCT_OPS;	// prepare_parser()
 		pi.instructions = bpf_program__insn_cnt(p);
 		info.programs.push_back(std::move(pi));
 	}
@@ -191,6 +278,7 @@ BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string 
 
 		mi.name = bpf_map__name(m);
 		mi.type = or_unknown(libbpf_bpf_map_type_str(bpf_map__type(m)));
+		mi.struct_ops = struct_ops_type(obj.get(), m);
 		mi.key_size = bpf_map__key_size(m);
 		mi.value_size = bpf_map__value_size(m);
 		mi.max_entries = bpf_map__max_entries(m);

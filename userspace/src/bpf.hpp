@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include "fd.hpp"
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,10 +16,11 @@
 
 namespace kexecpe {
 
-// The hook the parser attaches to, and the map the loader fills with the
+// The struct_ops the parser registers as (a map of that type, its parse()
+// a sleepable struct_ops program), and the map the loader fills with the
 // files the parser may pass to bpf_kexec_supplement_initrd() (addons):
 // BPF_MAP_TYPE_ARRAY, __u32 key, value a NUL-terminated path.
-inline constexpr std::string_view kHook = "kexec_pe_parser_hook";
+inline constexpr std::string_view kParserOps = "kexec_pe_parser_ops";
 inline constexpr std::string_view kFilesMap = "kexec_pe_files";
 
 struct ObjectDeleter {
@@ -65,13 +68,14 @@ struct BpfProgramInfo {
 
 struct BpfMapInfo {
 	std::string name, type;
+	std::string struct_ops;	// a struct_ops map's type, else empty
 	std::uint32_t key_size = 0, value_size = 0, max_entries = 0;
 };
 
 struct BpfObjectInfo {
 	std::vector<BpfProgramInfo> programs;
 	std::vector<BpfMapInfo> maps;
-	// the program that attaches to kexec_pe_parser_hook, if any
+	// the parse() program of the object's kexec_pe_parser_ops, if any
 	const BpfProgramInfo *parser() const noexcept;
 };
 
@@ -84,9 +88,30 @@ BpfObjectInfo describe_bpf(std::span<const std::uint8_t> elf, const std::string 
 BpfObject open_bpf(std::span<const std::uint8_t> elf, const std::string &object,
 		   const LibbpfLog &log);
 
-// The program of @obj that attaches to kexec_pe_parser_hook; throws
-// Error(ENOENT) when there is none
-bpf_program *find_parser(bpf_object *obj, const std::string &object);
+// The parser of @obj: its kexec_pe_parser_ops map, and the struct_ops
+// program that is its parse()
+struct ParserParts {
+	bpf_map *ops;
+	bpf_program *parse;
+};
+
+// The parser of an opened @obj; throws Error(ENOENT) when it has none
+ParserParts find_parser(bpf_object *obj, const std::string &object);
+
+// Before the load: parse() sleepable, the map registered through a link
+// (BPF_F_LINK), as the kernel takes it, whichever way the object says it
+void prepare_parser(const ParserParts &p);
+
+// A registered parser: the kernel runs it until this is destroyed
+struct ParserLink {
+	BpfLink link;	// libbpf's
+	UniqueFd fd;	// the kernel's link, when libbpf made none (before 1.2)
+};
+
+// Register the loaded parser @p (its struct_ops link); throws Error with
+// the kernel's errno
+ParserLink attach_parser(const ParserParts &p, const std::string &object,
+			 const LibbpfLog &log);
 
 // Fill the files map of a loaded @obj with @files, in order, from key 0.
 // Throws Error: ENOENT when files are given and the parser has no such

@@ -120,9 +120,9 @@ std::optional<Explained> explain_signature_errno(int err, const ErrnoContext &c)
 		// after the parser ran: its results are not what the manifest pins
 		if (has_parser && c.notified)
 			return Explained{"what the parser produced is not what the image's manifest pins: a program "
-				"other than the image's parser ran (a compromised loader or libbpf, or a "
-				"program another process attached to kexec_pe_parser_hook)",
-				"dmesg names the result; check `bpftool link` for programs on the hook, and "
+				"other than the image's parser ran (a compromised loader or libbpf registered "
+				"another one)",
+				"dmesg names the result; /proc/kexec_pe/status names the programs that ran: "
 				"reinstall kexec-pe and libbpf from a trusted source"};
 		if (has_parser && !c.perm.lockdown.empty())
 			return Explained{"signature rejected: the image does not match its signature (changed after "
@@ -210,15 +210,16 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 		return Explained{"another kexec load or unload is in progress, or a file is still being handed "
 			"over to this process's registration", "retry when it has finished"};
 	case EPROTO:
-		return Explained{"the image's parser did not apply an addon or side-car file handed over to it "
-			"(it takes none, or only some), or it was built for another kernel ABI",
-			"dmesg names the file; load with --no-addons, or use the parser built for this kernel"};
+		return Explained{"the image's parser is built for a newer version of the kexec_pe ABI than "
+			"this kernel's, or it did not apply an addon or side-car file handed over to it "
+			"(it takes none, or only some)",
+			"dmesg says which: boot a kernel as new as the image, or load with --no-addons"};
 	case ESRCH:
 		return Explained{"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
 			"kernel's disagree), so no loader was registered",
 			"please report it with kexec-pe inspect's output"};
 	case ETIMEDOUT:
-		return Explained{"the parser was not attached within the handshake timeout",
+		return Explained{"the parser was not registered within the handshake timeout",
 			"the wait is the smaller of --timeout and /proc/kexec_pe/timeout_ms: raise "
 			"both to wait longer; -d shows which step was slow"};
 	case ECANCELED:
@@ -227,8 +228,9 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 	case EINTR:
 		return Explained{"interrupted by a fatal signal; nothing was loaded", "run it again"};
 	case ENOLINK:
-		return Explained{"no parser ran: the loader signalled, but nothing was attached to kexec_pe_parser_hook",
-			"another process may have detached it; run it again with -d"};
+		return Explained{"no parser ran: the loader signalled, but had no parser registered "
+			"(struct kexec_pe_parser_ops), or the parser called no kexec kfunc",
+			"run it again with -d"};
 	case EXDEV:
 		return Explained{"an addon is for another kernel: its .uname is not the image's",
 			"remove it, or use the addon built for this image's kernel"};

@@ -197,7 +197,8 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 		o << "  map " << m.name << ": " << m.type << ", key " << m.key_size << " value "
 		  << m.value_size << " entries " << m.max_entries << "\n";
 	if (!bpf.info->parser())
-		o << "  warning: no program attaches to " << kHook << ": the kernel's load will fail\n";
+		o << "  warning: no struct " << kParserOps << " with a parse() program: the kernel's "
+		     "load will fail\n";
 	manifest_lines(o, manifest_report(pe));
 	return o.str();
 }

@@ -62,7 +62,7 @@ bool is_signalled(int fd)
 class LibbpfParser : public AttachedParser {
 public:
 	BpfObject obj;
-	BpfLink link;
+	ParserLink link;
 };
 
 // Register @notify/@done with the kernel; the registration lives as long as
@@ -373,11 +373,15 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	LibbpfLog log(echo);
 
 	p->obj = open_bpf(elf, object, log);
-	bpf_program *prog = find_parser(p->obj.get(), object);
+	ParserParts parser = find_parser(p->obj.get(), object);
+	bpf_program *prog = parser.parse;
+	prepare_parser(parser);
 	// only the parser is loaded: other programs of the object stay out
+	// (libbpf loads the struct_ops programs its maps refer to)
 	bpf_program *q;
 	bpf_object__for_each_program(q, p->obj.get())
-		bpf_program__set_autoload(q, q == prog);
+		if (bpf_program__type(q) != BPF_PROG_TYPE_STRUCT_OPS)
+			bpf_program__set_autoload(q, false);
 	trace.step(Step::ObjectOpened, bpf_program__name(prog));
 	if (int err = bpf_object__load(p->obj.get()))
 		throw Error(-err, object, "the kernel refused to load the parser: " +
@@ -388,10 +392,7 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	trace.step(Step::FilesSet, std::to_string(files.size()) + " files");
 	if (stopped())
 		return nullptr;
-	p->link.reset(bpf_program__attach(prog));
-	if (!p->link)
-		throw Error(errno, object, "cannot attach the parser to kexec_pe_parser_hook: " +
-			    log.last_line(), "-d shows libbpf's messages");
+	p->link = attach_parser(parser, object, log);
 	trace.step(Step::Attached);
 	return p;
 }

@@ -5,8 +5,8 @@
 //   calling thread: register two eventfds through /proc/kexec_pe/loader,
 //       start the loader thread, call kexec_file_load();
 //   loader thread: wait for notify_fd, read /proc/kexec_pe/bpf, open and
-//       load it with libbpf, fill its files map, attach it to
-//       kexec_pe_parser_hook, signal done_fd.
+//       load it with libbpf, fill its files map, register it (its struct
+//       kexec_pe_parser_ops, a struct_ops link), signal done_fd.
 //
 // Once kexec_file_load() returns, the loader thread is stopped and joined,
 // and the parser is detached and freed, on every path: a Session owns
@@ -39,7 +39,7 @@ enum class Step {
 	ObjectOpened,	// libbpf opened the object
 	Loaded,		// the verifier accepted it
 	FilesSet,	// the files map holds the addons
-	Attached,	// attached to kexec_pe_parser_hook
+	Attached,	// registered: its struct_ops link made
 	Signalled,	// done_fd signalled
 	Returned,	// kexec_file_load() returned
 	Detached,	// the parser is detached and freed
@@ -74,9 +74,9 @@ public:
 
 // Load @elf, fill its files map with @files, attach it; return nullptr
 // without attaching when @stopped() says the kernel has given up by then
-// (the verifier can take seconds: a parser attached after its session
-// would sit on the hook). The default is libbpf's (attach_with_libbpf);
-// tests of the state machine on a host without the hook put their own.
+// (the verifier can take seconds: a parser registered after its session
+// would wait for the next). The default is libbpf's (attach_with_libbpf);
+// tests of the state machine on a host without the struct_ops put their own.
 using StoppedFn = std::function<bool()>;
 using AttachFn = std::function<std::unique_ptr<AttachedParser>(
 	std::span<const std::uint8_t> elf, const std::vector<std::string> &files,

@@ -72,8 +72,9 @@ TEST(Inspect, Human)
 	EXPECT_NE(std::string::npos, out.find("signature: none (unsigned)")) << out;
 	EXPECT_NE(std::string::npos, out.find(".cmdline: console=ttyS0 quiet\n")) << out;
 	EXPECT_NE(std::string::npos, out.find(".osrel: ID=debian")) << out;
-	EXPECT_NE(std::string::npos, out.find("program parse_nothing: tracing, section fentry.s/kexec_pe_parser_hook, "
-					      "attach trace_fentry to kexec_pe_parser_hook, sleepable")) << out;
+	EXPECT_NE(std::string::npos, out.find("program parse_nothing: struct_ops, section struct_ops/parse, "
+					      "attach struct_ops to parse, sleepable")) << out;
+	EXPECT_EQ(std::string::npos, out.find("warning")) << out;
 	EXPECT_NE(std::string::npos, out.find("map kexec_pe_files: array, key 4 value 256 entries 4")) << out;
 }
 
@@ -83,7 +84,7 @@ TEST(Inspect, Json)
 
 	EXPECT_EQ(0u, out.find("{\"file\":\"uki.efi\",\"kind\":\"UKI\"")) << out;
 	EXPECT_NE(std::string::npos, out.find("\"uki\":{\"cmdline\":\"console=ttyS0 quiet\",\"osrel\":\"ID=debian\\nVERSION_ID=12\"}")) << out;
-	EXPECT_NE(std::string::npos, out.find("\"attach_target\":\"kexec_pe_parser_hook\",\"sleepable\":true")) << out;
+	EXPECT_NE(std::string::npos, out.find("\"attach_target\":\"parse\",\"sleepable\":true")) << out;
 	EXPECT_NE(std::string::npos, out.find("\"parser\":\"parse_nothing\"")) << out;
 	// valid JSON: python's parser agrees
 	TempDir d;
@@ -220,7 +221,7 @@ TEST(Binary, EmbedThenInspect)
 	EXPECT_NE(std::string::npos, r.out.find("sign it now")) << r.out;
 	CmdResult i = run("inspect " + (d.path() / "out.efi").string());
 	EXPECT_NE(std::string::npos, i.out.find("program parse_nothing")) << i.out;
-	// in place, and a parser without the hook is refused
+	// in place, and a file that is no BPF object is refused
 	r = run("embed --bpf " + (d.path() / "p.bpf.o").string() + " -o " + (d.path() / "out.efi").string() +
 		" " + (d.path() / "out.efi").string());
 	EXPECT_EQ(0, r.status) << r.out;
@@ -229,6 +230,27 @@ TEST(Binary, EmbedThenInspect)
 		" " + (d.path() / "in.efi").string());
 	EXPECT_EQ(1, r.status) << r.out;
 	EXPECT_NE(std::string::npos, r.out.find("not a BPF object")) << r.out;
+}
+
+// A program without its struct kexec_pe_parser_ops is no parser: inspect
+// warns, embed refuses it (the kernel would fail the load with ENOLINK)
+TEST(Binary, ParserWithoutItsStructOps)
+{
+	TempDir d;
+	std::string cmdline = "console=ttyS0\n";
+	write_bytes(d.path() / "in.efi", tiny_pe({{".cmdline", {cmdline.begin(), cmdline.end()}},
+						  {".linux", std::vector<std::uint8_t>(3000, 0x90)}}));
+	CmdResult r = run("embed --bpf " KEXECPE_NO_OPS_OBJ " -o " + (d.path() / "out.efi").string() +
+			  " " + (d.path() / "in.efi").string());
+	EXPECT_EQ(1, r.status) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("no struct kexec_pe_parser_ops with a parse() program")) << r.out;
+	EXPECT_NE(std::string::npos, r.out.find("SEC(\".struct_ops\")")) << r.out;
+	EXPECT_FALSE(std::filesystem::exists(d.path() / "out.efi"));
+	r = run("embed --no-check --bpf " KEXECPE_NO_OPS_OBJ " -o " + (d.path() / "out.efi").string() +
+		" " + (d.path() / "in.efi").string());
+	ASSERT_EQ(0, r.status) << r.out;
+	CmdResult i = run("inspect " + (d.path() / "out.efi").string());
+	EXPECT_NE(std::string::npos, i.out.find("warning: no struct kexec_pe_parser_ops")) << i.out;
 }
 
 // .bpf's header fills the header area; the manifest's needs room, which

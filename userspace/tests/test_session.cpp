@@ -3,8 +3,8 @@
 // of Documentation/admin-guide/kexec-pe-bpf.rst played over real eventfds,
 // a FIFO for /proc/kexec_pe/loader (its last close ends the registration)
 // and a file for /proc/kexec_pe/bpf. The parser is opened with libbpf for
-// real; only loading it into the kernel and attaching it are simulated
-// (the host kernel has no kexec_pe_parser_hook).
+// real; only loading it into the kernel and registering it are simulated
+// (the host kernel has no struct kexec_pe_parser_ops).
 #include "bpf.hpp"
 #include "embed.hpp"
 #include "explain.hpp"
@@ -585,7 +585,7 @@ TEST(FilesMap, ParserWithoutTheMap)
 	LibbpfLog log;
 	BpfObject obj = open_bpf(elf, "uki.efi: section .bpf", log);
 
-	EXPECT_NE(nullptr, find_parser(obj.get(), "p"));
+	EXPECT_NE(nullptr, find_parser(obj.get(), "p").parse);
 	fill_files_map(obj.get(), {}, "p");	// no addons: fine
 	try {
 		fill_files_map(obj.get(), {"/boot/a.addon.efi"}, "uki.efi: section .bpf");
@@ -632,7 +632,7 @@ TEST(LibbpfLog, KeepsAWholeVerifierLog)
 	std::string states;
 
 	for (int i = 0; i < 200; i++)
-		states += std::to_string(i) + ": (85) call bpf_kexec_carrier#12345 ; R0_w=scalar()\n";
+		states += std::to_string(i) + ": (85) call bpf_kexec_read#12345 ; R0_w=scalar()\n";
 	libbpf_says("libbpf: prog '%s': -- BEGIN PROG LOAD LOG --\n%s%s-- END PROG LOAD LOG --\n",
 		    "p", states.c_str(), "R7 unbounded memory access, make sure to bounds check any such access\n");
 	libbpf_says("libbpf: prog '%s': failed to load: %d\n", "p", -13);
