@@ -2,9 +2,10 @@
 /*
  * A loader for many kexec_file_load() sessions in a row, for the guest
  * programs that load hundreds of images (kexec_pe_soak, kexec_pe_malformed):
- * it registers once and loads and registers the parser of the first session
- * only, then keeps it registered and signals done_fd at every later session.
- * A parser registered outside a session does nothing, and the kernel checks
+ * it registers once and loads the parser of the first session only, then
+ * keeps it loaded and registers it again at every later session (a parser
+ * serves the one session that waited for it): no second verifier run. A
+ * parser registered outside a session does nothing, and the kernel checks
  * the results of every session against its image's manifest whichever
  * program ran, so a kept program is as safe as a fresh one; the sessions
  * then cost the kernel's work, not the verifier's.
@@ -86,7 +87,7 @@ static inline void *keep_loader_thread(void *arg)
 				 strerror(errno));
 			k->errors++;
 			buf = NULL;
-		} else if (!k->link) {
+		} else if (!k->obj) {
 			k->link = bed_parser_attach(buf, n, &k->obj);
 			if (!k->link) {
 				snprintf(k->error, sizeof(k->error), "load and register the parser: %s",
@@ -101,8 +102,17 @@ static inline void *keep_loader_thread(void *arg)
 				k->bpf_len = n;
 				buf = NULL;
 			}
-		} else if ((size_t)n != k->bpf_len || memcmp(buf, k->bpf, n)) {
-			k->other++;
+		} else {
+			if ((size_t)n != k->bpf_len || memcmp(buf, k->bpf, n))
+				k->other++;
+			/* a parser serves one session: register it again */
+			bpf_link__destroy(k->link);
+			k->link = bed_parser_register(k->obj);
+			if (!k->link) {
+				snprintf(k->error, sizeof(k->error), "register the parser again: %s",
+					 strerror(errno));
+				k->errors++;
+			}
 		}
 		free(buf);
 		k->sessions++;

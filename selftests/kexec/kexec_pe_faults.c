@@ -448,7 +448,8 @@ TEST_F_TIMEOUT(faults, parser_on_zboot, 3600)
 	};
 	/* a decompressor's failed allocation is ENOMEM, not a damaged stream */
 	static const int errnos[] = { ENOMEM, 0 };
-	struct target t = { .attempt = module_attempt, .errnos = errnos };
+	/* the module runs the parser of the registered process: this one */
+	struct target t = { .attempt = module_attempt, .loader = true, .errnos = errnos };
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	struct sweep sw;

@@ -210,9 +210,15 @@ constexpr auto kAttachStructOps = static_cast<bpf_attach_type>(44);	// BPF_STRUC
 
 } // namespace
 
-void prepare_parser(const ParserParts &p)
+void prepare_parser(bpf_object *obj, const ParserParts &p)
 {
-	bpf_program__set_flags(p.parse, bpf_program__flags(p.parse) | BPF_F_SLEEPABLE);
+	bpf_program *prog;
+
+	// every struct_ops program: which one the map's parse() names is
+	// libbpf's to know
+	bpf_object__for_each_program(prog, obj)
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_STRUCT_OPS)
+			bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_SLEEPABLE);
 	bpf_map__set_map_flags(p.ops, bpf_map__map_flags(p.ops) | kMapFlagLink);
 }
 

@@ -98,9 +98,10 @@ struct ParserParts {
 // The parser of an opened @obj; throws Error(ENOENT) when it has none
 ParserParts find_parser(bpf_object *obj, const std::string &object);
 
-// Before the load: parse() sleepable, the map registered through a link
-// (BPF_F_LINK), as the kernel takes it, whichever way the object says it
-void prepare_parser(const ParserParts &p);
+// Before the load of @obj: its struct_ops programs (parse()) sleepable, the
+// map registered through a link (BPF_F_LINK), as the kernel takes them,
+// whichever way the object says it
+void prepare_parser(bpf_object *obj, const ParserParts &p);
 
 // A registered parser: the kernel runs it until this is destroyed
 struct ParserLink {

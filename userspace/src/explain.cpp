@@ -210,10 +210,13 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 		return Explained{"another kexec load or unload is in progress, or a file is still being handed "
 			"over to this process's registration", "retry when it has finished"};
 	case EPROTO:
-		return Explained{"the image's parser is built for a newer version of the kexec_pe ABI than "
-			"this kernel's, or it did not apply an addon or side-car file handed over to it "
+		return Explained{"the image's parser did not apply an addon or side-car file handed over to it "
 			"(it takes none, or only some)",
-			"dmesg says which: boot a kernel as new as the image, or load with --no-addons"};
+			"dmesg names the file; load with --no-addons"};
+	case EPROTONOSUPPORT:
+		return Explained{"the image's parser is built for a newer version of the kexec_pe ABI than "
+			"this kernel's",
+			"boot a kernel as new as the image, or use an image built for this kernel"};
 	case ESRCH:
 		return Explained{"the kernel found a .bpf parser that kexec-pe did not (its PE reader and the "
 			"kernel's disagree), so no loader was registered",

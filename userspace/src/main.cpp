@@ -63,6 +63,7 @@ int do_load(const Options &o)
 	req.initrd = o.initrd;
 	req.crash = o.crash;
 	req.timeout_ms = o.timeout_ms;
+	req.kernel_debug = o.debug;
 	// addons and side-car files: for an image with a parser only
 	AddonSearch search;
 	ImageProbe probe;

@@ -375,7 +375,7 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 	p->obj = open_bpf(elf, object, log);
 	ParserParts parser = find_parser(p->obj.get(), object);
 	bpf_program *prog = parser.parse;
-	prepare_parser(parser);
+	prepare_parser(p->obj.get(), parser);
 	// only the parser is loaded: other programs of the object stay out
 	// (libbpf loads the struct_ops programs its maps refer to)
 	bpf_program *q;
@@ -442,6 +442,9 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 		throw Error(EINVAL, req.image, "--addon and --timeout are for images with a .bpf parser, "
 			    "and this one has none", "drop them, or load the UKI or zboot image that has the parser");
 	trace.step(Step::Opened, req.image + (out.has_parser ? " (with a .bpf parser)" : ""));
+	// every kernel with the PE-BPF loader takes it; older ones refuse it
+	if (out.has_parser && req.kernel_debug)
+		flags |= kFileDebug;
 
 	const char *cmd = req.cmdline ? req.cmdline->c_str() : nullptr;
 	unsigned long cmdlen = req.cmdline ? req.cmdline->size() + 1 : 0;

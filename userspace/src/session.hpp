@@ -105,6 +105,7 @@ struct LoadRequest {
 	bool crash = false;		// KEXEC_FILE_ON_CRASH
 	std::vector<std::string> files;	// for the parser's files map
 	unsigned timeout_ms = 0;	// 0: /proc/kexec_pe/timeout_ms
+	bool kernel_debug = false;	// KEXEC_FILE_DEBUG for an image with a parser (-d)
 };
 
 // What a load did
@@ -148,5 +149,8 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace);
 
 // kexec_file_load() flags
 inline constexpr unsigned long kFileUnload = 0x1, kFileOnCrash = 0x2, kFileNoInitramfs = 0x4;
+// 6.7 on: the kernel prints the load's details (the PE-BPF loader's, which
+// otherwise logs only why a load failed, rate-limited)
+inline constexpr unsigned long kFileDebug = 0x8;
 
 } // namespace kexecpe
