@@ -196,10 +196,15 @@ ParserParts find_parser(bpf_object *obj, const std::string &object)
 		}
 	}
 	if (!parts.ops || !parts.parse)
-		throw Error(ENOENT, object, "no struct kexec_pe_parser_ops with a parse() program",
-			    "the parser needs SEC(\".struct_ops\") struct kexec_pe_parser_ops "
-			    "with .parse a SEC(\"struct_ops\") program");
+		throw no_parser_error(object);
 	return parts;
+}
+
+Error no_parser_error(const std::string &object)
+{
+	return Error(ENOENT, object, "no struct kexec_pe_parser_ops with a parse() program",
+		     "the parser needs SEC(\".struct_ops\") struct kexec_pe_parser_ops "
+		     "with .parse a SEC(\"struct_ops\") program");
 }
 
 namespace {

@@ -5,10 +5,11 @@
 
 #include <bpf/libbpf.h>
 
-#include <cstdint>
-#include <memory>
+#include "error.hpp"
 #include "fd.hpp"
 
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -95,8 +96,12 @@ struct ParserParts {
 	bpf_program *parse;
 };
 
-// The parser of an opened @obj; throws Error(ENOENT) when it has none
+// The parser of an opened @obj; throws no_parser_error() when it has none
 ParserParts find_parser(bpf_object *obj, const std::string &object);
+
+// @object has no struct kexec_pe_parser_ops with a parse() program: ENOENT,
+// and how to write one
+Error no_parser_error(const std::string &object);
 
 // Before the load of @obj: its struct_ops programs (parse()) sleepable, the
 // map registered through a link (BPF_F_LINK), as the kernel takes them,

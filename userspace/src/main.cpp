@@ -172,10 +172,7 @@ int do_embed(const Options &o)
 	if (o.section == KEXEC_PE_BPF_SECTION && o.check_bpf) {
 		BpfObjectInfo info = describe_bpf(obj, o.bpf_object);
 		if (!info.parser())
-			throw Error(ENOENT, o.bpf_object,
-				    "no struct kexec_pe_parser_ops with a parse() program",
-				    "the parser needs SEC(\".struct_ops\") struct kexec_pe_parser_ops "
-				    "with .parse a SEC(\"struct_ops\") program");
+			throw no_parser_error(o.bpf_object);
 	}
 	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
 	// the manifest of what the parser produces, from the image as it is
