@@ -26,6 +26,7 @@
 
 #include "bed.h"
 #include "parser_ops.h"
+#include "registration.h"
 
 struct keep_loader {
 	int notify_fd, done_fd, stop_fd, reg_fd;
@@ -136,20 +137,15 @@ static inline long long keep_status_value(const char *key)
 /* Register and start the loader thread; 0 or -errno */
 static inline int keep_loader_start(struct keep_loader *k, unsigned int timeout_ms)
 {
-	struct kexec_pe_register reg = { .version = KEXEC_PE_ABI_VERSION };
-
 	memset(k, 0, sizeof(*k));
 	k->notify_fd = eventfd(0, EFD_CLOEXEC);
 	k->done_fd = eventfd(0, EFD_CLOEXEC);
 	k->stop_fd = eventfd(0, EFD_CLOEXEC);
-	k->reg_fd = open("/proc/kexec_pe/loader", O_WRONLY | O_CLOEXEC);
-	if (k->notify_fd < 0 || k->done_fd < 0 || k->stop_fd < 0 || k->reg_fd < 0)
+	if (k->notify_fd < 0 || k->done_fd < 0 || k->stop_fd < 0)
 		return -errno;
-	reg.notify_fd = k->notify_fd;
-	reg.done_fd = k->done_fd;
-	reg.timeout_ms = timeout_ms;
-	if (write(k->reg_fd, &reg, sizeof(reg)) != sizeof(reg))
-		return -errno;
+	k->reg_fd = bed_register_loader(k->notify_fd, k->done_fd, timeout_ms);
+	if (k->reg_fd < 0)
+		return k->reg_fd;
 	return -pthread_create(&k->thread, NULL, keep_loader_thread, k);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The guest programs' loaders (fuzz_module.h, keep_loader.h) load an
+ * The guest programs' loaders (test_run.h, keep_loader.h) load an
  * image's parser as kexec-pe does (userspace/src/bpf.cpp): parse()
  * sleepable and the struct kexec_pe_parser_ops map registered through a
  * link, whichever spelling the object uses ("struct_ops/" and

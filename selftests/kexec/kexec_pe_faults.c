@@ -25,7 +25,7 @@
  * another thread, so that its allocations do not count and a fault point
  * costs one session, not one verifier run; this covers the session,
  * the manifest and the composition. parser_on_zboot: small zboot images (gzip, zstd,
- * inside a UKI) through the test module kernel/kexec_pe_fuzz, which runs
+ * inside a UKI) through the kernel's test runs (debugfs), which run
  * the registered parser, the kfuncs and the manifest check without
  * kexec_file_load(): the decompressors and the SHA-256 of what they
  * produce, at the cost of the parser alone.
@@ -34,7 +34,7 @@
  * and FAIL_PAGE_ALLOC (kernel/configs/debug.config); skips elsewhere.
  */
 #include "../guest/keep_loader.h"
-#include "../guest/fuzz_module.h"
+#include "../guest/test_run.h"
 #include "kselftest_harness.h"
 
 #define PROC		"/proc/kexec_pe"
@@ -227,7 +227,7 @@ struct target {
 	int (*attempt)(struct target *t);
 	void (*undo)(struct target *t);		/* after a success */
 	int kfd;				/* kexec_file_load(): the image */
-	int run_fd;				/* the module: its file, the image */
+	int run_fd;				/* the test-run file, the image */
 	const uint8_t *img;
 	size_t len;
 	bool loader;				/* a kept loader is registered */
@@ -245,7 +245,7 @@ static void load_undo(struct target *t)
 	bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD);
 }
 
-static int module_attempt(struct target *t)
+static int test_run_attempt(struct target *t)
 {
 	struct fuzz_result r;
 	int ret = fuzz_run(t->run_fd, t->img, t->len, &r);
@@ -435,7 +435,7 @@ TEST_F_TIMEOUT(faults, load_uki, 3600)
 }
 
 /*
- * The parser and the kfuncs alone, by the test module: zboot images
+ * The parser and the kfuncs alone, by a test run: zboot images
  * (bpf_kexec_decompress(), gzip and zstd, and the manifest's SHA-256 of
  * what they expand to) and a zboot image inside a UKI
  */
@@ -448,20 +448,18 @@ TEST_F_TIMEOUT(faults, parser_on_zboot, 3600)
 	};
 	/* a decompressor's failed allocation is ENOMEM, not a damaged stream */
 	static const int errnos[] = { ENOMEM, 0 };
-	/* the module runs the parser of the registered process: this one */
-	struct target t = { .attempt = module_attempt, .loader = true, .errnos = errnos };
+	/* a test run runs the parser of the registered process: this one */
+	struct target t = { .attempt = test_run_attempt, .loader = true, .errnos = errnos };
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	struct sweep sw;
 	unsigned int i;
 	int ret;
 
-	ret = fuzz_module_load();
-	if (ret == -ENOENT)
-		SKIP(return, "no %s", FUZZ_MODULE_KO);
-	ASSERT_EQ(0, ret);
-	t.run_fd = open(FUZZ_RUN, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, t.run_fd);
+	t.run_fd = test_run_open();
+	if (t.run_fd == -ENOENT)
+		SKIP(return, "no %s", TEST_RUN);
+	ASSERT_LE(0, t.run_fd) TH_LOG("%s: %s", TEST_RUN, strerror(-t.run_fd));
 	for (i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
 		uint8_t *img = bed_slurp(images[i], &t.len);
 

@@ -2,8 +2,9 @@
 /*
  * The in-VM fuzz loop: thousands of mutated images through the project's
  * real parser (bpf-progs/, registered as its struct_ops) and the real
- * kfuncs and manifest check, without kexec_file_load(), through the test
- * module kernel/kexec_pe_fuzz (kexec_pe_test_run(), CONFIG_KEXEC_PE_TEST_RUN).
+ * kfuncs and manifest check, without kexec_file_load(), through the
+ * kernel's test runs (/sys/kernel/debug/kexec_pe/test_run,
+ * CONFIG_KEXEC_PE_TEST_RUN).
  *
  * Seeds: the unmutated controls of scripts/mk-malformed (a UKI, a zboot
  * image for each codec, a zboot image inside a UKI), each with a manifest.
@@ -21,7 +22,7 @@
  */
 #include <time.h>
 
-#include "../guest/fuzz_module.h"
+#include "../guest/test_run.h"
 #include "kselftest_harness.h"
 
 #define SEED_DIR	"/boot/malformed"
@@ -214,12 +215,10 @@ TEST(mutated_images)
 	double secs;
 
 	rng = bed_param_long("bed.fuzz_seed", 1) * 0x9e3779b97f4a7c15ull | 1;
-	ret = fuzz_module_load();
-	if (ret == -ENOENT)
-		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", FUZZ_MODULE_KO);
-	ASSERT_EQ(0, ret) TH_LOG("finit_module %s: %s", FUZZ_MODULE_KO, strerror(-ret));
-	fd = open(FUZZ_RUN, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("%s: %s", FUZZ_RUN, strerror(errno));
+	fd = test_run_open();
+	if (fd == -ENOENT)
+		SKIP(return, "no %s (a kernel without CONFIG_KEXEC_PE_TEST_RUN)", TEST_RUN);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", TEST_RUN, strerror(-fd));
 
 	for (i = 0; i < NR_SEEDS; i++) {
 		snprintf(path, sizeof(path), SEED_DIR "/%s", seed_names[i]);

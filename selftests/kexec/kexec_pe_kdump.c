@@ -21,6 +21,7 @@
 #include <linux/kexec_pe.h>
 
 #include "../guest/bed.h"
+#include "../guest/registration.h"
 
 #define STAGE2_INITRD	"/tmp/stage2.cpio"
 #define UKI		"/boot/kexec_pe/ok.efi"
@@ -40,18 +41,15 @@ static int fail(const char *what, int err)
  */
 static void hold_a_session(void)
 {
-	struct kexec_pe_register reg = {
-		.version = KEXEC_PE_ABI_VERSION,
-		.timeout_ms = atoi(HOLD_MS),
-	};
-	int fd = open("/proc/kexec_pe/loader", O_WRONLY | O_CLOEXEC);
+	int notify_fd = eventfd(0, EFD_CLOEXEC), done_fd = eventfd(0, EFD_CLOEXEC);
 	int kfd = open(UKI, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	reg.notify_fd = eventfd(0, EFD_CLOEXEC);
-	reg.done_fd = eventfd(0, EFD_CLOEXEC);
-	if (fd < 0 || kfd < 0 || reg.notify_fd < 0 || reg.done_fd < 0 ||
-	    write(fd, &reg, sizeof(reg)) != sizeof(reg))
-		_exit(fail("register a loader and open " UKI, errno));
+	if (kfd < 0 || notify_fd < 0 || done_fd < 0)
+		_exit(fail("open " UKI " and two eventfds", errno));
+	fd = bed_register_loader(notify_fd, done_fd, atoi(HOLD_MS));
+	if (fd < 0)
+		_exit(fail("register a loader", -fd));
 	syscall(__NR_kexec_file_load, kfd, -1, 0UL, NULL,
 		(unsigned long)KEXEC_FILE_NO_INITRAMFS);
 	_exit(fail("kexec_file_load() of " UKI " returned", errno));
@@ -87,9 +85,9 @@ int main(void)
 	if (bed_read_file("/sys/kernel/kexec_crash_loaded", out, sizeof(out)) < 0 ||
 	    strcmp(out, "1\n"))
 		return fail("the crash kernel is not loaded", ENOENT);
-	ret = bed_write_file("/proc/kexec_pe/timeout_ms", HOLD_MS);
+	ret = bed_write_file("/proc/sys/kernel/kexec_pe/timeout_ms", HOLD_MS);
 	if (ret)
-		return fail("/proc/kexec_pe/timeout_ms", -ret);
+		return fail("/proc/sys/kernel/kexec_pe/timeout_ms", -ret);
 
 	pid = fork();
 	if (pid < 0)

@@ -168,7 +168,7 @@ std::optional<Explained> explain_permission_errno(int err, const ErrnoContext &c
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
 		    !c.perm.enforced() && c.perm.require_manifest)
 			return Explained{"refused: the image has no .kexecmf manifest, which "
-				"/proc/kexec_pe/require_manifest requires: what its parser produces "
+				"the sysctl kernel.kexec_pe.require_manifest requires: what its parser produces "
 				"would not be pinned by its signature",
 				"rebuild it with `kexec-pe embed` (which writes the manifest) and sign it again"};
 		if (has_parser && c.has_manifest == false && c.image_signed != false &&
@@ -223,8 +223,8 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 			"please report it with kexec-pe inspect's output"};
 	case ETIMEDOUT:
 		return Explained{"the parser was not registered within the handshake timeout",
-			"the wait is the smaller of --timeout and /proc/kexec_pe/timeout_ms: raise "
-			"both to wait longer; -d shows which step was slow"};
+			"the wait is the smaller of --timeout and the sysctl kernel.kexec_pe.timeout_ms: "
+			"raise both to wait longer; -d shows which step was slow"};
 	case ECANCELED:
 		return Explained{"the handshake was cancelled: the loader ended its registration",
 			"see the message above for why the loader gave up"};
@@ -384,7 +384,7 @@ Explained explain_hand_over_errno(int err)
 			"see the audit log or dmesg for the policy rule"};
 	default:
 		return {std::string("the kernel refused the file: ") + std::strerror(err),
-			"dmesg names the file and the cause; a kernel without struct kexec_pe_file "
+			"dmesg names the file and the cause; a kernel without KEXEC_PE_IOC_ADD_FILE "
 			"takes no addons: load with --no-addons"};
 	}
 }

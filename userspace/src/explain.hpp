@@ -19,7 +19,7 @@ struct PermissionState {
 	bool load_disabled = false;	// /proc/sys/kernel/kexec_load_disabled
 	bool no_loads_left[2] = {};	// kexec_load_limit_{reboot,panic} is 0
 	std::string lockdown;		// "integrity", "confidentiality" or ""
-	bool require_manifest = false;	// /proc/kexec_pe/require_manifest is 1
+	bool require_manifest = false;	// kernel.kexec_pe.require_manifest is 1
 	bool sig_enforced = false;	// /proc/kexec_pe/status says so
 	// of this process (capget) and kernel: the files under @root
 	// (/proc/sys/kernel/kexec_*, /proc/kexec_pe/status,
@@ -44,7 +44,7 @@ struct ErrnoContext {
 Explained explain_kexec_errno(int err, const ErrnoContext &c);
 
 // Why the kernel refused an addon or side-car file handed over to the
-// registration (struct kexec_pe_file): it reads and checks each there
+// registration (KEXEC_PE_IOC_ADD_FILE): it reads and checks each there
 Explained explain_hand_over_errno(int err);
 
 // The error a failed load reports: the loader thread's own failure when

@@ -489,7 +489,7 @@ std::string usage(const std::string &prog)
 	"                          (default IMAGE.extra.d)\n"
 	"      --no-addons         do not look in those directories\n"
 	"      --timeout SECONDS   how long the kernel waits for the parser, at\n"
-	"                          most /proc/kexec_pe/timeout_ms (the default)\n"
+	"                          most the sysctl kernel.kexec_pe.timeout_ms\n"
 	"  -d, --debug             print each step of the load with its time, and ask\n"
 	"                          the kernel for its details (KEXEC_FILE_DEBUG)\n"
 	"  -y, --no-sync           -e without sync(2)\n"

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -87,11 +88,16 @@ UniqueFd register_loader(const KernelInterface &k, const std::string &image, int
 	if (fd < 0)
 		throw_errno(path, "open");
 	UniqueFd reg_fd(fd);
-	ssize_t n = ::write(fd, &reg, sizeof(reg));
-	if (n == sizeof(reg))
+	int err = -k.loader_ioctl(fd, KEXEC_PE_IOC_REGISTER, &reg);
+	if (!err)
 		return reg_fd;
-	int err = n < 0 ? errno : EIO;
 	switch (err) {
+	case ENOTTY:
+		throw Error(err, path, "the kernel's kexec_pe interface has no KEXEC_PE_IOC_REGISTER "
+			    "(an earlier version of the series)", "use the kexec-pe built for this kernel");
+	case EPERM:
+		throw Error(err, path, "cannot register as the loader",
+			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
 	case EPROTO:
 		throw Error(err, path, "the kernel speaks another version of the kexec_pe interface "
 			    "(this kexec-pe speaks " + std::to_string(KEXEC_PE_ABI_VERSION) + ")",
@@ -110,10 +116,10 @@ UniqueFd register_loader(const KernelInterface &k, const std::string &image, int
 	}
 }
 
-// Hand each addon and side-car file to the registration (struct
-// kexec_pe_file), under the name the parser's map gives it: the kernel
-// looks no path up, it takes these files.
-void hand_over_files(int reg, const LoadRequest &req)
+// Hand each addon and side-car file to the registration
+// (KEXEC_PE_IOC_ADD_FILE), under the name the parser's map gives it: the
+// kernel looks no path up, it takes these files.
+void hand_over_files(const KernelInterface &k, int reg, const LoadRequest &req)
 {
 	for (const std::string &f : req.files) {
 		kexec_pe_file kf = {};
@@ -128,9 +134,9 @@ void hand_over_files(int reg, const LoadRequest &req)
 		kf.version = KEXEC_PE_ABI_VERSION;
 		kf.fd = fd.get();
 		std::memcpy(kf.path, f.data(), f.size());
-		if (::write(reg, &kf, sizeof(kf)) == sizeof(kf))
+		int err = -k.loader_ioctl(reg, KEXEC_PE_IOC_ADD_FILE, &kf);
+		if (!err)
 			continue;
-		int err = errno;
 		Explained e = explain_hand_over_errno(err);
 		throw Error(err, f, e.what, e.hint);
 	}
@@ -410,6 +416,9 @@ KernelInterface real_kernel(bool debug)
 		long r = syscall(__NR_kexec_file_load, kfd, ifd, len, cmdline, flags);
 		return r < 0 ? -errno : r;
 	};
+	k.loader_ioctl = [](int fd, unsigned long request, void *arg) {
+		return ::ioctl(fd, request, arg) ? -errno : 0;
+	};
 	return k;
 }
 
@@ -458,7 +467,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 	Shared s{k, req, trace, {}, make_eventfd("notify"), make_eventfd("done"),
 		 make_eventfd("stop"), {}, {}, out};
 	s.reg = register_loader(k, req.image, s.notify.get(), s.done.get(), req.timeout_ms);
-	hand_over_files(s.reg.get(), req);
+	hand_over_files(k, s.reg.get(), req);
 	trace.step(Step::Registered, "notify_fd " + std::to_string(s.notify.get()) +
 		   ", done_fd " + std::to_string(s.done.get()) + ", timeout " +
 		   (req.timeout_ms ? std::to_string(req.timeout_ms) + " ms" : "the kernel's"));

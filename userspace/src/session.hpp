@@ -2,7 +2,7 @@
 // kexec_file_load() of a PE image with a .bpf parser: the two threads of
 // the handshake (Documentation/admin-guide/kexec-pe-bpf.rst).
 //
-//   calling thread: register two eventfds through /proc/kexec_pe/loader,
+//   calling thread: register two eventfds on /proc/kexec_pe/loader,
 //       start the loader thread, call kexec_file_load();
 //   loader thread: wait for notify_fd, read /proc/kexec_pe/bpf, open and
 //       load it with libbpf, fill its files map, register it (its struct
@@ -93,6 +93,8 @@ struct KernelInterface {
 	// kexec_file_load(2): 0 or -errno. @cmdline may be null.
 	std::function<long(int kernel_fd, int initrd_fd, const char *cmdline,
 			   unsigned long cmdline_len, unsigned long flags)> kexec_file_load;
+	// ioctl(2) on the registration's file (KEXEC_PE_IOC_*): 0 or -errno
+	std::function<int(int fd, unsigned long request, void *arg)> loader_ioctl;
 	AttachFn attach;
 };
 // The running kernel; @debug echoes libbpf's messages
@@ -104,7 +106,7 @@ struct LoadRequest {
 	std::optional<std::string> cmdline;
 	bool crash = false;		// KEXEC_FILE_ON_CRASH
 	std::vector<std::string> files;	// for the parser's files map
-	unsigned timeout_ms = 0;	// 0: /proc/kexec_pe/timeout_ms
+	unsigned timeout_ms = 0;	// 0: the sysctl kernel.kexec_pe.timeout_ms
 	bool kernel_debug = false;	// KEXEC_FILE_DEBUG for an image with a parser (-d)
 };
 

@@ -2,7 +2,7 @@
 // The handshake state machine against a simulated kernel: the kernel's side
 // of Documentation/admin-guide/kexec-pe-bpf.rst played over real eventfds,
 // a FIFO for /proc/kexec_pe/loader (its last close ends the registration)
-// and a file for /proc/kexec_pe/bpf. The parser is opened with libbpf for
+// whose ioctls the simulation answers, and a file for /proc/kexec_pe/bpf. The parser is opened with libbpf for
 // real; only loading it into the kernel and registering it are simulated
 // (the host kernel has no struct kexec_pe_parser_ops).
 #include "bpf.hpp"
@@ -59,6 +59,8 @@ public:
 	bool registered_seen = false;
 	std::vector<std::string> files;
 	std::vector<std::string> handed;	// struct kexec_pe_file names
+	std::optional<kexec_pe_register> reg;	// KEXEC_PE_IOC_REGISTER's
+	int add_file_errno = 0;		// KEXEC_PE_IOC_ADD_FILE fails with it
 	bool called = false;
 	Fault fault;
 	// the arguments of the last kexec_file_load(): the files by identity
@@ -81,6 +83,9 @@ public:
 		k.proc_dir = dir.path().string();
 		k.kexec_file_load = [this](int kfd, int ifd, const char *cmd, unsigned long len,
 					   unsigned long flags) { return kexec_file_load(kfd, ifd, cmd, len, flags); };
+		k.loader_ioctl = [this](int fd, unsigned long request, void *arg) {
+			return ioctl(fd, request, arg);
+		};
 		k.attach = [this](std::span<const std::uint8_t> elf, const std::vector<std::string> &f,
 				  const std::string &object, Trace &trace, const StoppedFn &stopped) {
 			return attach(elf, f, object, trace, stopped);
@@ -119,11 +124,34 @@ public:
 		return p;
 	}
 
+	// The registration's ioctls, on the loader's end of the FIFO: 0 or -errno
+	int ioctl(int fd, unsigned long request, void *arg)
+	{
+		struct stat a, b;
+
+		if (fstat(fd, &a) || fstat(fifo.get(), &b) || a.st_ino != b.st_ino)
+			return -ENOTTY;
+		if (request == KEXEC_PE_IOC_REGISTER) {
+			if (reg)
+				return -EBUSY;
+			reg = *static_cast<const kexec_pe_register *>(arg);
+			return 0;
+		}
+		if (request != KEXEC_PE_IOC_ADD_FILE)
+			return -ENOTTY;
+		// the kernel takes its reference at the ioctl; kexec-pe closes them
+		const auto &kf = *static_cast<const kexec_pe_file *>(arg);
+		if (!reg || kf.version != KEXEC_PE_ABI_VERSION || kf.flags || kf.fd < 0)
+			return -EINVAL;
+		if (add_file_errno)
+			return -add_file_errno;
+		handed.emplace_back(kf.path);
+		return 0;
+	}
+
 	// The kernel's side: 0 or -errno
 	long kexec_file_load(int kfd, int ifd, const char *cmd, unsigned long len, unsigned long flags)
 	{
-		kexec_pe_register reg;
-		ssize_t n = read(fifo.get(), &reg, sizeof(reg));
 		auto ino = [](int fd) -> std::optional<ino_t> {
 			struct stat st;
 			if (fd < 0 || fstat(fd, &st))
@@ -134,31 +162,23 @@ public:
 		called = true;
 		args = {ino(kfd), ino(ifd), cmd ? std::optional<std::string>(std::string(cmd, len)) : std::nullopt,
 			len, flags};
-		// the files handed over after the registration (the kernel
-		// takes its reference at the write; kexec-pe has closed them)
-		kexec_pe_file kf;
-		while (n == sizeof(reg) && read(fifo.get(), &kf, sizeof(kf)) == sizeof(kf)) {
-			if (kf.version != KEXEC_PE_ABI_VERSION || kf.flags || kf.fd < 0)
-				return -EINVAL;
-			handed.emplace_back(kf.path);
-		}
 		if (before_expose)
 			return -before_expose;
-		if (n != sizeof(reg))
+		if (!reg || registration_ended())
 			return -ESRCH;
 		registered_seen = true;
-		if (reg.version != KEXEC_PE_ABI_VERSION || reg.flags || reg.notify_fd == reg.done_fd)
+		if (reg->version != KEXEC_PE_ABI_VERSION || reg->flags || reg->notify_fd == reg->done_fd)
 			return -EINVAL;
 		auto bpf = dir.path() / "bpf";
 		if (!fault.remove_bpf)
 			write_bytes(bpf, parser);
 		std::uint64_t one = 1, cnt;
-		if (write(reg.notify_fd, &one, sizeof(one)) != sizeof(one))
+		if (write(reg->notify_fd, &one, sizeof(one)) != sizeof(one))
 			return -EBADF;
 		// wait for done_fd, the registration's end (EOF on the FIFO) or
 		// a signal (SIGUSR1 is unblocked only while waiting, as the
 		// kernel's wait is killable)
-		pollfd p[2] = {{reg.done_fd, POLLIN, 0}, {fifo.get(), POLLIN, 0}};
+		pollfd p[2] = {{reg->done_fd, POLLIN, 0}, {fifo.get(), POLLIN, 0}};
 		sigset_t mask;
 		pthread_sigmask(SIG_SETMASK, nullptr, &mask);
 		sigdelset(&mask, SIGUSR1);
@@ -182,7 +202,7 @@ public:
 			return -ETIMEDOUT;
 		if (p[1].revents & (POLLHUP | POLLIN))
 			return -ECANCELED;
-		if (read(reg.done_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		if (read(reg->done_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 			return -EIO;
 		return attached ? 0 : -ENOLINK;
 	}
@@ -290,6 +310,27 @@ TEST(Handshake, FilesAreHandedOverAsRegularFiles)
 		EXPECT_NE(std::string::npos, std::string(e.what()).find("not a regular file")) << e.what();
 	}
 	EXPECT_FALSE(sim2.called);
+}
+
+// A file the kernel refuses at KEXEC_PE_IOC_ADD_FILE fails the load before
+// kexec_file_load(), naming the file and the cause
+TEST(Handshake, RefusedFileNamesItAndTheCause)
+{
+	SimKernel sim;
+	LoadRequest req;
+	req.files = {(sim.dir.path() / "d.addon.efi").string()};
+	write_bytes(req.files[0], {1, 2, 3});
+	sim.add_file_errno = ENOKEY;
+	try {
+		run_load(sim, req);
+		ADD_FAILURE() << "a refused file was loaded";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOKEY, e.code());
+		EXPECT_EQ(req.files[0], e.object());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("signature not trusted")) << e.what();
+	}
+	EXPECT_FALSE(sim.called);
+	EXPECT_TRUE(sim.registration_ended());
 }
 
 // What kexec_file_load() gets: the image and initrd opened, the command

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The test module kernel/kexec_pe_fuzz for the guest programs that run the
+ * The kernel's test runs (CONFIG_KEXEC_PE_TEST_RUN,
+ * /sys/kernel/debug/kexec_pe/test_run) for the guest programs that run the
  * parser on images without kexec_file_load() (kexec_pe_fuzz,
- * kexec_pe_faults): load it, register as a loader and register an image's
- * parser (the module runs the caller's parser only), and run the parser on
- * a buffer.
+ * kexec_pe_faults): register as a loader and register an image's parser
+ * (a test run runs the caller's parser only), and run the parser on a
+ * buffer.
  */
-#ifndef FUZZ_MODULE_H
-#define FUZZ_MODULE_H
+#ifndef TEST_RUN_H
+#define TEST_RUN_H
 
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -16,9 +17,9 @@
 
 #include "bed.h"
 #include "parser_ops.h"
+#include "registration.h"
 
-#define FUZZ_MODULE_KO	"/lib/modules/kexec_pe_fuzz.ko"
-#define FUZZ_RUN	"/sys/kernel/debug/kexec_pe_fuzz/run"
+#define TEST_RUN	"/sys/kernel/debug/kexec_pe/test_run"
 
 struct fuzz_result {
 	int ret;
@@ -27,17 +28,12 @@ struct fuzz_result {
 	int pinned;
 };
 
-/* Load the module (once per boot); 0 or -errno */
-static inline int fuzz_module_load(void)
+/* Open the test-run file: its fd, or -errno (-ENOENT: not this kernel) */
+static inline int test_run_open(void)
 {
-	int fd = open(FUZZ_MODULE_KO, O_RDONLY | O_CLOEXEC), ret = 0;
+	int fd = open(TEST_RUN, O_RDWR | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	if (syscall(__NR_finit_module, fd, "", 0) && errno != EEXIST)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return fd < 0 ? -errno : fd;
 }
 
 /*
@@ -47,17 +43,17 @@ static inline int fuzz_module_load(void)
 static inline int fuzz_register_loader(void)
 {
 	static int reg_fd = -1;
-	struct kexec_pe_register reg = { .version = KEXEC_PE_ABI_VERSION };
+	int notify_fd, done_fd;
 
 	if (reg_fd >= 0)
 		return 0;
-	reg.notify_fd = eventfd(0, EFD_CLOEXEC);
-	reg.done_fd = eventfd(0, EFD_CLOEXEC);
-	reg_fd = open("/proc/kexec_pe/loader", O_WRONLY | O_CLOEXEC);
-	if (reg.notify_fd < 0 || reg.done_fd < 0 || reg_fd < 0 ||
-	    write(reg_fd, &reg, sizeof(reg)) != sizeof(reg)) {
-		if (reg_fd >= 0)
-			close(reg_fd);
+	notify_fd = eventfd(0, EFD_CLOEXEC);
+	done_fd = eventfd(0, EFD_CLOEXEC);
+	if (notify_fd < 0 || done_fd < 0)
+		return -1;
+	reg_fd = bed_register_loader(notify_fd, done_fd, 0);
+	if (reg_fd < 0) {
+		errno = -reg_fd;
 		reg_fd = -1;
 		return -1;
 	}
@@ -80,7 +76,7 @@ static inline struct bpf_link *fuzz_attach_parser(const uint8_t *img, size_t len
 	return bed_parser_attach(img + bpf.off, bpf.size, obj);
 }
 
-/* Run the registered parser on @buf through the module's file @fd */
+/* Run the registered parser on @buf through the test-run file @fd */
 static inline int fuzz_run(int fd, const uint8_t *buf, size_t len, struct fuzz_result *r)
 {
 	char line[128];
@@ -98,4 +94,4 @@ static inline int fuzz_run(int fd, const uint8_t *buf, size_t len, struct fuzz_r
 	return 0;
 }
 
-#endif /* FUZZ_MODULE_H */
+#endif /* TEST_RUN_H */
