@@ -2,7 +2,7 @@
 /*
  * kexec_pe_parser: the parser a distribution puts in the .bpf section of
  * its signed kernel images, for kexec_file_load() with CONFIG_KEXEC_PE_BPF
- * (Documentation/admin-guide/kexec-pe-bpf.rst). One object for every
+ * (Documentation/bpf/kexec_pe.rst). One object for every
  * architecture; it knows three layouts:
  *
  *   EFI zboot   "MZ", "zimg" at 4 and LINUX_PE_MAGIC at 0x38: the payload

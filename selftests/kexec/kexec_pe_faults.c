@@ -454,7 +454,6 @@ TEST_F_TIMEOUT(faults, parser_on_zboot, 3600)
 	struct bpf_link *link;
 	struct sweep sw;
 	unsigned int i;
-	int ret;
 
 	t.run_fd = test_run_open();
 	if (t.run_fd == -ENOENT)

@@ -203,7 +203,7 @@ TEST(mutated_images)
 	bool allowed[ERRNO_MAX] = { false };
 	long iters = bed_param_long("bed.fuzz_iters", 5000), max_secs = bed_param_long("bed.fuzz_secs", 0), it;
 	struct seed seeds[NR_SEEDS] = {};
-	int fd, ret, ok = 0, pinned = 0, bad = 0, pinned_seeds = 0;
+	int fd, ok = 0, pinned = 0, bad = 0, pinned_seeds = 0;
 	struct bpf_object *obj = NULL;
 	struct timespec t0, t1;
 	struct bpf_link *link;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // kexec_file_load() of a PE image with a .bpf parser: the two threads of
-// the handshake (Documentation/admin-guide/kexec-pe-bpf.rst).
+// the handshake (Documentation/userspace-api/kexec_pe.rst).
 //
 //   calling thread: register two eventfds on /proc/kexec_pe/loader,
 //       start the loader thread, call kexec_file_load();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // The handshake state machine against a simulated kernel: the kernel's side
-// of Documentation/admin-guide/kexec-pe-bpf.rst played over real eventfds,
+// of Documentation/userspace-api/kexec_pe.rst played over real eventfds,
 // a FIFO for /proc/kexec_pe/loader (its last close ends the registration)
 // whose ioctls the simulation answers, and a file for /proc/kexec_pe/bpf. The parser is opened with libbpf for
 // real; only loading it into the kernel and registering it are simulated
