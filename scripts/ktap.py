@@ -17,6 +17,13 @@ A guest run passes only when:
 - QEMU did not time out or fail, and init printed "bed: done" last;
 - at least one result was printed.
 
+The kselftest runner (run_kselftest.sh, a program "kselftest:COLLECTION")
+prints one result per test program and each program's own KTAP nested
+under "# ": those inner results are the results, labelled by the program
+("selftests: DIR: NAME"); an inner document must be complete too, and the
+runner's own line counts only when it failed without a failed inner
+result (the program crashed, timed out, or printed no KTAP).
+
 Counted as KTAP says: an expected failure (XFAIL, "not ok # TODO") did not
 pass; it counts as skipped (and as an expected failure), never as passed.
 Directives are case-insensitive; "1..0 # SKIP" is one skip.
@@ -56,6 +63,10 @@ WHY_LINES = 10
 # KUnit at boot: a suite's cases, one level in, under "# Subtest: NAME"
 SUBTEST = re.compile(r"^    # Subtest: (\S+)")
 SUBRESULT = re.compile(r"^    (not ok|ok) (\d+)(?: -)? ?(.*?)(?: # ((?i:SKIP))\b ?(.*))?$")
+# The kselftest runner: the test program it runs next, then that program's
+# KTAP, each line behind "# "
+KSFT_PROGRAM = re.compile(r"^# selftests: (\S+): (\S+)$")
+KSELFTEST = "kselftest:"
 
 
 class Run:
@@ -95,8 +106,24 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
     program = name.split("/")[-1] if host else None
     stages = []                # [{"tests": [...], "ran": [...], "exited": set()}]
 
+    def new_doc(program):
+        return {"plan": None, "seen": 0, "numbers": set(), "program": program,
+                "subtest": None, "cases": 0, "case_failed": False,
+                "inner": None, "inner_failed": False}
+
+    def close_inner():
+        if doc is not None and doc["inner"] is not None:
+            inner, doc["inner"] = doc["inner"], None
+            who = inner["program"] or "a test"
+            if inner["plan"] is None:
+                run.problems.append(f"{who} printed a KTAP header but no plan")
+            elif inner["seen"] != inner["plan"]:
+                run.problems.append(
+                    f"{who} announced {inner['plan']} results and printed {inner['seen']}")
+
     def close_doc():
         nonlocal doc
+        close_inner()
         if doc is not None:
             who = doc["program"] or "a test"
             if doc["plan"] is None:
@@ -105,6 +132,57 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 run.problems.append(
                     f"{who} announced {doc['plan']} results and printed {doc['seen']}")
         doc = None
+
+    def inner_line(line):
+        """A line of the kselftest runner's "# " output: the next program,
+        its KTAP, or what it printed"""
+        m = KSFT_PROGRAM.match(line)
+        if m:
+            close_inner()
+            doc["inner_program"] = m.group(2)
+            return
+        text = line[2:]
+        if HEADER.match(text):
+            close_inner()
+            doc["inner"] = new_doc(doc.get("inner_program"))
+            return
+        inner = doc["inner"]
+        if inner is None:
+            return
+        m = PLAN.match(text)
+        if m and inner["plan"] is None:
+            inner["plan"] = int(m.group(1))
+            if inner["plan"] == 0 and m.group(2) is not None:
+                run.results.append(("skip", inner["program"] or "a test", "SKIP",
+                                    m.group(2).strip()))
+            return
+        m = RESULT.match(text)
+        if m:
+            record(inner, m)
+            doc["inner_failed"] |= run.results[-1][0] in ("fail", "xpass")
+            doc["inner_results"] = True
+
+    def record(d, m):
+        """A result line @m of the document @d"""
+        nonlocal said
+        d["seen"] += 1
+        num = int(m.group(2))
+        if num in d["numbers"]:
+            run.problems.append(f"{d['program']}: result number {num} printed twice")
+        d["numbers"].add(num)
+        ok = m.group(1) == "ok"
+        directive = (m.group(4) or "").upper()
+        reason = (m.group(5) if directive else m.group(6)) or ""
+        label = m.group(3).strip()
+        if d["program"] and not host:
+            label = f"{d['program']}: {label}"
+        status = classify(ok, directive)
+        if status == "xpass":
+            reason = "expected to fail but passed: update the test"
+        if status in ("fail", "xpass"):
+            run.why[len(run.results)] = said[:-1]	# the result line is last
+        said = []
+        run.results.append((status, label, directive, reason.strip()))
 
     crash = None               # None, "expected", "seen" (the panic came)
     # what a test printed since the previous result: its diagnostics
@@ -158,11 +236,12 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
         if HEADER.match(line):
             close_doc()
             # KTAP the kernel prints (with a printk time): KUnit's suites
-            doc = {"plan": None, "seen": 0, "numbers": set(),
-                   "program": "kunit" if from_kernel and not host else program,
-                   "subtest": None, "cases": 0, "case_failed": False}
+            doc = new_doc("kunit" if from_kernel and not host else program)
             continue
         if doc is None:
+            continue
+        if (doc["program"] or "").startswith(KSELFTEST) and line.startswith("# "):
+            inner_line(line)
             continue
         if doc["program"] == "kunit":
             m = SUBTEST.match(line)
@@ -186,29 +265,25 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
             continue
         m = RESULT.match(line)
         if m:
-            doc["seen"] += 1
-            num = int(m.group(2))
-            if num in doc["numbers"]:
-                run.problems.append(f"{doc['program']}: result number {num} printed twice")
-            doc["numbers"].add(num)
             ok = m.group(1) == "ok"
-            directive = (m.group(4) or "").upper()
-            reason = (m.group(5) if directive else m.group(6)) or ""
-            label = m.group(3).strip()
-            if doc["program"] and not host:
-                label = f"{doc['program']}: {label}"
-            status = classify(ok, directive)
             # a KUnit suite's own line: its cases counted already, unless
-            # it failed without a failed case (its init, say)
+            # it failed without a failed case (its init, say); the same
+            # for the kselftest runner's line of a program
             if doc["program"] == "kunit" and doc["cases"] and (ok or doc["case_failed"]):
+                doc["seen"] += 1
+                doc["numbers"].add(int(m.group(2)))
                 doc["subtest"] = None
                 continue
-            if status == "xpass":
-                reason = "expected to fail but passed: update the test"
-            if status in ("fail", "xpass"):
-                run.why[len(run.results)] = said[:-1]	# the result line is last
-            said = []
-            run.results.append((status, label, directive, reason.strip()))
+            if (doc["program"] or "").startswith(KSELFTEST):
+                close_inner()
+                if doc.pop("inner_results", False) and (ok or doc["inner_failed"]):
+                    doc["seen"] += 1
+                    doc["numbers"].add(int(m.group(2)))
+                    doc["inner_failed"] = False
+                    said = []
+                    continue
+                doc["inner_failed"] = False
+            record(doc, m)
     close_doc()
 
     # Every announced program ran and exited; a kexec hands the rest on.

@@ -96,3 +96,22 @@ for line in msg.get_content().splitlines():
 print(subject + "\n\n" + "\n".join(out).strip())
 PY
 }
+
+# Unpack Debian's source package $1 (with Debian's patches) into the
+# directory $2, once per source version; print the source directory.
+deb_source() {
+	local pkg=$1 dest=$2 ver dir
+	ver=$(apt-cache showsrc "$pkg" | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$ver" ] || die "no source package $pkg (scripts/deps.sh adds the deb-src entries; run it)"
+	# without the epoch: make takes no ':' in a path
+	dir=$dest/$pkg-${ver#*:}
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dest"
+		rm -rf "$dest/tmp" && mkdir -p "$dest/tmp"
+		(cd "$dest/tmp" && apt-get source -qq "$pkg=$ver" >/dev/null 2>&1) ||
+			die "apt-get source $pkg=$ver failed"
+		mv "$(find "$dest/tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)" "$dir"
+		rm -rf "$dest/tmp"
+	fi
+	echo "$dir"
+}

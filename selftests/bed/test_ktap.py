@@ -243,6 +243,57 @@ class Judge(unittest.TestCase):
                                      "# t.c:58:b:kexec-pe: x.efi: [ETIMEDOUT]"]})
         self.assertEqual(judge(GOOD).why, {})
 
+    KSFT = """\
+bed: stage 1: tests kselftest:kexec_pe
+bed: run kselftest:kexec_pe
+TAP version 13
+1..1
+# timeout set to 0
+# selftests: kexec_pe: kexec_pe_test
+# TAP version 13
+# 1..3
+# # Starting 3 tests from 1 test cases.
+# #  RUN           global.a ...
+# ok 1 global.a
+# ok 2 global.b # SKIP no image
+# ok 3 global.c
+# # Totals: pass:2 fail:0 xfail:0 xpass:0 skip:1 error:0
+ok 1 selftests: kexec_pe: kexec_pe_test
+bed: kselftest:kexec_pe exited with 0
+bed: done (all test programs exited 0)
+""".splitlines()
+
+    def test_kselftest_runner_counts_the_inner_results(self):
+        r = judge(self.KSFT)
+        self.assertEqual(r.problems, [])
+        self.assertEqual(r.counts(), {"passed": 2, "failed": 0, "skipped": 1, "xfail": 0})
+        self.assertEqual(r.results[0][1], "kexec_pe_test: global.a")
+
+    def test_kselftest_inner_failure_fails_once(self):
+        lines = [l.replace("# ok 3 global.c", "# not ok 3 global.c")
+                  .replace("ok 1 selftests", "not ok 1 selftests") for l in self.KSFT]
+        r = judge(lines)
+        self.assertEqual(r.counts()["failed"], 1)
+        self.assertEqual(r.results[-1][1], "kexec_pe_test: global.c")
+
+    def test_kselftest_runner_failure_without_inner_failure_fails(self):
+        lines = [l.replace("ok 1 selftests: kexec_pe: kexec_pe_test",
+                           "not ok 1 selftests: kexec_pe: kexec_pe_test # exit=139")
+                 for l in self.KSFT]
+        r = judge(lines)
+        self.assertEqual(r.counts()["failed"], 1)
+        self.assertIn("exit=139", r.results[-1][3])
+
+    def test_kselftest_incomplete_inner_plan_fails(self):
+        lines = [l for l in self.KSFT if l != "# ok 3 global.c"]
+        r = judge(lines)
+        self.assertIn("kexec_pe_test announced 3 results and printed 2", r.problems)
+
+    def test_kselftest_program_without_ktap_is_its_runner_line(self):
+        lines = [l for l in self.KSFT if not l.startswith("# ") or l.startswith("# selftests")]
+        r = judge(lines)
+        self.assertEqual(r.counts(), {"passed": 1, "failed": 0, "skipped": 0, "xfail": 0})
+
     def test_host_program_needs_no_guest(self):
         r = ktap.judge(["KTAP version 1", "1..1", "ok 1 a"], "host/t", host=True)
         self.assertEqual(r.problems, [])

@@ -2,7 +2,9 @@
 /*
  * PID 1 of the QEMU test bed. Mounts the pseudo file systems, runs the guest
  * tests named by "bed.test=a,b,c" on the kernel command line (programs in
- * /tests/), and powers the machine off. It prints "bed: done" last, so the
+ * /tests/; "kselftest:COLLECTION" runs an installed kselftest collection
+ * with /kselftest/run_kselftest.sh -c COLLECTION under busybox sh), and
+ * powers the machine off. It prints "bed: done" last, so the
  * host knows the guest ran to the end; a test that kexecs into a second
  * kernel never returns here, and the second kernel's init prints it instead.
  * With "bed.test=shell" (or none) it starts /bin/sh when one is present.
@@ -18,6 +20,9 @@
 #include <time.h>
 
 #include "bed.h"
+
+/* A test name that names an installed kselftest collection */
+#define KSELFTEST	"kselftest:"
 
 static void say(const char *fmt, ...)
 {
@@ -65,17 +70,29 @@ static void mounts(void)
 		    errno != ENODEV)
 			say("mount %s on %s: %s", m[i].type, m[i].dst, strerror(errno));
 	}
+	/*
+	 * devtmpfs has no /dev/stdout: the kselftest runner writes every
+	 * line there, and would create a regular file instead
+	 */
+	symlink("/proc/self/fd", "/dev/fd");
+	symlink("/proc/self/fd/0", "/dev/stdin");
+	symlink("/proc/self/fd/1", "/dev/stdout");
+	symlink("/proc/self/fd/2", "/dev/stderr");
 }
 
 static int run(const char *name, const char *next)
 {
+	bool kselftest = !strncmp(name, KSELFTEST, strlen(KSELFTEST));
 	char path[256], env_next[1100];
 	struct timespec t0, t1;
 	double secs;
 	int status;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "/tests/%s", name);
+	if (kselftest)
+		snprintf(path, sizeof(path), "/kselftest/run_kselftest.sh");
+	else
+		snprintf(path, sizeof(path), "/tests/%s", name);
 	if (access(path, X_OK)) {
 		say("test %s: %s: %s", name, path, strerror(errno));
 		return 1;
@@ -84,12 +101,18 @@ static int run(const char *name, const char *next)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = { path, NULL };
+		char *argv[] = { path, NULL, NULL, NULL, NULL };
 		char *envp[] = { "PATH=/bin:/tests", "HOME=/", env_next, NULL };
 
 		snprintf(env_next, sizeof(env_next), "BED_NEXT=%s", next);
-
-		execve(path, argv, envp);
+		if (kselftest) {
+			/* the runner, as a kernel developer runs it */
+			argv[0] = "/bin/sh";
+			argv[1] = path;
+			argv[2] = "-c";
+			argv[3] = (char *)name + strlen(KSELFTEST);
+		}
+		execve(argv[0], argv, envp);
 		_exit(127);
 	}
 	if (pid < 0) {
