@@ -111,27 +111,39 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 "subtest": None, "cases": 0, "case_failed": False,
                 "inner": None, "inner_failed": False}
 
+    def check_complete(d):
+        """The document @d ended: it had a plan, and met it"""
+        who = d["program"] or "a test"
+        if d["plan"] is None:
+            run.problems.append(f"{who} printed a KTAP header but no plan")
+        elif d["seen"] != d["plan"]:
+            run.problems.append(f"{who} announced {d['plan']} results and printed {d['seen']}")
+
     def close_inner():
         if doc is not None and doc["inner"] is not None:
-            inner, doc["inner"] = doc["inner"], None
-            who = inner["program"] or "a test"
-            if inner["plan"] is None:
-                run.problems.append(f"{who} printed a KTAP header but no plan")
-            elif inner["seen"] != inner["plan"]:
-                run.problems.append(
-                    f"{who} announced {inner['plan']} results and printed {inner['seen']}")
+            check_complete(doc["inner"])
+            doc["inner"] = None
 
     def close_doc():
         nonlocal doc
         close_inner()
         if doc is not None:
-            who = doc["program"] or "a test"
-            if doc["plan"] is None:
-                run.problems.append(f"{who} printed a KTAP header but no plan")
-            elif doc["seen"] != doc["plan"]:
-                run.problems.append(
-                    f"{who} announced {doc['plan']} results and printed {doc['seen']}")
+            check_complete(doc)
         doc = None
+
+    def plan(d, m):
+        """The plan @m of the document @d; "1..0 # SKIP why" is one skip"""
+        d["plan"] = int(m.group(1))
+        if d["plan"] == 0 and m.group(2) is not None:
+            run.results.append(("skip", d["program"] or "a test", "SKIP", m.group(2).strip()))
+
+    def count(d, m):
+        """Count the result line @m in the document @d, each number once"""
+        d["seen"] += 1
+        num = int(m.group(2))
+        if num in d["numbers"]:
+            run.problems.append(f"{d['program']}: result number {num} printed twice")
+        d["numbers"].add(num)
 
     def inner_line(line):
         """A line of the kselftest runner's "# " output: the next program,
@@ -151,10 +163,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
             return
         m = PLAN.match(text)
         if m and inner["plan"] is None:
-            inner["plan"] = int(m.group(1))
-            if inner["plan"] == 0 and m.group(2) is not None:
-                run.results.append(("skip", inner["program"] or "a test", "SKIP",
-                                    m.group(2).strip()))
+            plan(inner, m)
             return
         m = RESULT.match(text)
         if m:
@@ -165,11 +174,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
     def record(d, m):
         """A result line @m of the document @d"""
         nonlocal said
-        d["seen"] += 1
-        num = int(m.group(2))
-        if num in d["numbers"]:
-            run.problems.append(f"{d['program']}: result number {num} printed twice")
-        d["numbers"].add(num)
+        count(d, m)
         ok = m.group(1) == "ok"
         directive = (m.group(4) or "").upper()
         reason = (m.group(5) if directive else m.group(6)) or ""
@@ -258,10 +263,7 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
                 continue
         m = PLAN.match(line)
         if m and doc["plan"] is None:
-            doc["plan"] = int(m.group(1))
-            if doc["plan"] == 0 and m.group(2) is not None:
-                run.results.append(("skip", doc["program"] or "a test", "SKIP",
-                                    m.group(2).strip()))
+            plan(doc, m)
             continue
         m = RESULT.match(line)
         if m:
@@ -270,15 +272,13 @@ def judge(lines, name, timed_out=False, host=False, problems=()):
             # it failed without a failed case (its init, say); the same
             # for the kselftest runner's line of a program
             if doc["program"] == "kunit" and doc["cases"] and (ok or doc["case_failed"]):
-                doc["seen"] += 1
-                doc["numbers"].add(int(m.group(2)))
+                count(doc, m)
                 doc["subtest"] = None
                 continue
             if (doc["program"] or "").startswith(KSELFTEST):
                 close_inner()
                 if doc.pop("inner_results", False) and (ok or doc["inner_failed"]):
-                    doc["seen"] += 1
-                    doc["numbers"].add(int(m.group(2)))
+                    count(doc, m)
                     doc["inner_failed"] = False
                     said = []
                     continue
