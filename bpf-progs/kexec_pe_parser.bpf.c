@@ -18,6 +18,13 @@
  *   UKI with a zboot .linux (arm64, riscv64): as a UKI, the kernel
  *               decompressed from .linux as from a zboot image.
  *
+ * A multi-profile UKI (systemd 257 on) splits its sections with .profile
+ * sections: those before the first are the base, those after the N-th
+ * (from 0) belong to profile N and replace the base's of the same name.
+ * The parser uses the profile the caller selected (ctx->profile, the
+ * "@N" of the command line); a UKI without .profile sections is profile
+ * 0, and a profile the UKI lacks is refused (ENOENT).
+ *
  * It produces what comes from the image only, which the image's manifest
  * (.kexecmf, written by `kexec-pe embed`) pins; the kernel checks that and
  * then adds the initrd and command line given to kexec_file_load() (the
@@ -253,10 +260,13 @@ __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_n
 
 struct walk {
 	struct scratch *sc;
-	struct uki *u;
+	struct uki *base;	/* the sections before the first .profile */
+	struct uki *prof;	/* those of the profile selected */
 	__u64 image_size;
 	__u32 n;	/* header bytes read */
 	__u32 table;	/* the section table's offset */
+	__u64 at;	/* 0 in the base, N + 1 in profile N */
+	__u64 want;	/* the profile selected, + 1 */
 	int err;
 };
 
@@ -270,6 +280,7 @@ static long section_cb(__u64 i, void *data)
 	__u32 at = w->table + i * 40;
 	__u64 name, vsize, raw, off, size;
 	struct range *r;
+	struct uki *u;
 
 	name = rd64(w->sc->hdr, w->n, at);
 	vsize = rd32(w->sc->hdr, w->n, at + 8);
@@ -281,14 +292,24 @@ static long section_cb(__u64 i, void *data)
 		w->err = -ELIBBAD;
 		return 1;
 	}
+	if (name == NAME('.', 'p', 'r', 'o', 'f', 'i', 'l', 'e')) {
+		w->at++;
+		return 0;
+	}
+	if (w->at == 0)
+		u = w->base;
+	else if (w->at == w->want)
+		u = w->prof;
+	else
+		return 0;	/* another profile's */
 	if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
-		r = &w->u->linux;
+		r = &u->linux;
 	else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
-		r = &w->u->initrd;
+		r = &u->initrd;
 	else if (name == NAME('.', 'c', 'm', 'd', 'l', 'i', 'n', 'e'))
-		r = &w->u->cmdline;
+		r = &u->cmdline;
 	else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
-		r = &w->u->ucode;
+		r = &u->ucode;
 	else
 		return 0;
 	if (r->seen) {
@@ -301,12 +322,26 @@ static long section_cb(__u64 i, void *data)
 	return 0;
 }
 
-/* The UKI sections this parser uses; -errno for a malformed image */
+/* A profile's section, where it has one, replaces the base's */
+static void override(struct range *base, const struct range *prof)
+{
+	if (prof->seen)
+		*base = *prof;
+}
+
+/*
+ * The UKI sections this parser uses, of the profile selected; -errno for
+ * a malformed image or a profile it lacks
+ */
 __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
 			     __u32 n, struct uki *u __arg_nonnull)
 {
 	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
-	struct walk w = { .sc = sc, .u = u, .image_size = ctx->image_size, .n = n };
+	struct uki prof = {};
+	struct walk w = {
+		.sc = sc, .base = u, .prof = &prof, .image_size = ctx->image_size,
+		.n = n, .want = (__u64)ctx->profile + 1,
+	};
 	__u32 pe, nsec;
 
 	pe = rd32(sc->hdr, n, 0x3c);
@@ -317,7 +352,16 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 	if (nsec > MAX_SECTIONS || w.table + nsec * 40 > n)
 		return -ELIBBAD;
 	bpf_loop(nsec, section_cb, &w, 0);
-	return w.err;
+	if (w.err)
+		return w.err;
+	/* profile 0 of a UKI without profiles is its base */
+	if (w.want > w.at && w.want > 1)
+		return -ENOENT;
+	override(&u->linux, &prof.linux);
+	override(&u->initrd, &prof.initrd);
+	override(&u->cmdline, &prof.cmdline);
+	override(&u->ucode, &prof.ucode);
+	return 0;
 }
 
 struct trim {

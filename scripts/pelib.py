@@ -156,9 +156,13 @@ DST = {"kernel": 1, "initrd": 2, "cmdline": 3}
 
 def manifest(parts):
     """A .kexecmf section: parts are (dst, "image", offset, length),
-    (dst, "zero", length) or (dst, "digest", data), dst a key of DST."""
+    (dst, "zero", length) or (dst, "digest", data), dst a key of DST, or
+    ("profile", n), the start of profile n's parts."""
     out = struct.pack("<4I", 0x666d706b, 1, len(parts), 0)
     for p in parts:
+        if p[0] == "profile":
+            out += struct.pack("<IIQQ", 0, 4, p[1], 0) + bytes(32)
+            continue
         dst = DST[p[0]]
         if p[1] == "image":
             out += struct.pack("<IIQQ", dst, 1, p[2], p[3]) + bytes(32)
