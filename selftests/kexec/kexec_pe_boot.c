@@ -6,7 +6,8 @@
  * kernel the parser produced ("kexec -e"). kexec_pe_stage2 proves, in that
  * kernel, what it got: for a UKI its .cmdline (none is given here) and
  * its .initrd followed by ours; for an EFI zboot image the command line
- * given here (bed.expect=zboot) and our initrd.
+ * given here (bed.expect=zboot) and our initrd. With bed.profile=ID, the
+ * multi-profile UKI's profile of that ID (kexec-pe --profile).
  */
 #include <sys/random.h>
 
@@ -19,7 +20,7 @@ static char image[256];
 
 TEST(load)
 {
-	char out[16384], nonce[32], console[64] = "ttyS0", append[512];
+	char out[16384], nonce[32], console[64] = "ttyS0", append[512], profile[32];
 	unsigned long long rnd = 0;
 	bool zboot;
 	int ret;
@@ -37,6 +38,9 @@ TEST(load)
 	if (zboot)
 		ret = BED_KEXEC_PE_RUN(out, NULL, "-d", "-l", image, "--initrd", STAGE2_INITRD,
 				       "--append", append);
+	else if (bed_param("bed.profile", profile, sizeof(profile)))
+		ret = BED_KEXEC_PE_RUN(out, NULL, "-d", "-l", image, "--initrd", STAGE2_INITRD,
+				       "--profile", profile);
 	else
 		ret = BED_KEXEC_PE_RUN(out, NULL, "-d", "-l", image, "--initrd", STAGE2_INITRD);
 	ASSERT_EQ(0, ret) TH_LOG("%s", out);

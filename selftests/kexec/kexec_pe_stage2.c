@@ -8,6 +8,9 @@
  * line and initrd. With kexec_pe_addons' UKI addons (bed.expect=addons,
  * from the first addon's .cmdline): also the addons' command lines after
  * the UKI's, in file-name order, the addon's initrd and the credential.
+ * From a multi-profile UKI booted with its second profile
+ * (bed.expect=profile, from that profile's .cmdline): that command line,
+ * never the base's (kexecpe.profile=default), never both.
  */
 #include "../guest/bed.h"
 #include "kselftest_harness.h"
@@ -99,6 +102,23 @@ TEST(addons_were_applied)
 		TH_LOG("the credential is not in /.extra/credentials");
 	/* without its appended signature */
 	ASSERT_STREQ("kexec-pe test credential\n", buf);
+}
+
+TEST(profile_is_the_selected_one)
+{
+	char cmdline[BED_CMDLINE_MAX];
+	const char *at;
+
+	if (!expected("profile"))
+		SKIP(return, "not loaded with a profile");
+	ASSERT_LT(0, bed_read_file("/proc/cmdline", cmdline, sizeof(cmdline)));
+	at = strstr(cmdline, "kexecpe.profile=");
+	ASSERT_NE(NULL, at) TH_LOG("no kexecpe.profile=: not the profile's command line");
+	ASSERT_EQ(0, strncmp(at, "kexecpe.profile=second", 22))
+		TH_LOG("booted another profile's command line: %s", cmdline);
+	ASSERT_EQ(NULL, strstr(at + 1, "kexecpe.profile="))
+		TH_LOG("two profiles' command lines: %s", cmdline);
+	ASSERT_EQ(NULL, strstr(cmdline, "@1")) TH_LOG("the profile selector reached the kernel");
 }
 
 TEST(is_stage_2)

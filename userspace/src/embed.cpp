@@ -422,7 +422,8 @@ void write_section(const PeImage &pe, const Placement &p, std::string_view secti
 } // namespace
 
 EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view name,
-			  std::string_view section, std::span<const std::uint8_t> content)
+			  std::string_view section, std::span<const std::uint8_t> content,
+			  bool always_add)
 {
 	const std::string obj(name);
 	const PeImage pe = PeImage::parse(in, name);
@@ -434,7 +435,7 @@ EmbedResult embed_section(std::span<const std::uint8_t> in, std::string_view nam
 	const Extent x = extent_of(pe);
 	drop_symbols(pe, in, x, r);
 
-	const Section *old = pe.find(section);
+	const Section *old = always_add ? nullptr : pe.find(section);
 	if (old && std::count_if(pe.sections().begin(), pe.sections().end(),
 				 [&](const Section &s) { return s.name == section; }) > 1)
 		throw Error(ELIBBAD, obj, "more than one " + std::string(section) + " section",

@@ -33,7 +33,11 @@ struct EmbedResult {
 // be made for another section header (a bzImage; bytes after the section
 // table in use; headers that would reach the first section in memory) or
 // to grow a section that is not the last one, EINVAL for a name longer than 8 bytes.
+// With @always_add, the section is added after the others even when the image
+// has one of that name (a multi-profile UKI's .profile and the sections
+// that follow it), never replaced.
 EmbedResult embed_section(std::span<const std::uint8_t> image, std::string_view image_name,
-			  std::string_view section, std::span<const std::uint8_t> content);
+			  std::string_view section, std::span<const std::uint8_t> content,
+			  bool always_add = false);
 
 } // namespace kexecpe

@@ -18,7 +18,8 @@ namespace kexecpe {
 namespace {
 
 // UKI sections shown as text (trimmed of trailing NULs and whitespace)
-constexpr std::string_view kTextSections[] = {".cmdline", ".osrel", ".uname", ".sbat", ".profile"};
+// the base's (a multi-profile UKI's profiles are listed apart)
+constexpr std::string_view kTextSections[] = {".cmdline", ".osrel", ".uname", ".sbat"};
 constexpr std::size_t kTextMax = 4096;
 
 std::string text_of(std::span<const std::uint8_t> d)
@@ -128,6 +129,40 @@ BpfReport bpf_report(const PeImage &pe)
 	return r;
 }
 
+// The sections profile @p has of its own, as ".cmdline .initrd"
+std::string own_sections(const Profile &p)
+{
+	std::string out;
+
+	for (const Section *s : p.own)
+		out += (out.empty() ? "" : " ") + printable(s->name);
+	return out.empty() ? "none (the base's)" : out;
+}
+
+// The command line profile @index of @pe has, as the parser reads it
+std::string profile_cmdline(const PeImage &pe, unsigned index)
+{
+	std::vector<const Section *> c = profile_sections(pe, index, ".cmdline");
+
+	return c.empty() ? std::string() : text_of(c[0]->data);
+}
+
+// A multi-profile UKI's profiles: number, ID, title, own sections, and
+// the command line each boots with
+void profile_lines(std::ostringstream &o, const PeImage &pe)
+{
+	std::vector<Profile> all = profiles(pe);
+
+	if (!all[0].section)
+		return;
+	o << "profiles: " << all.size() << " (select one with --profile N|ID; 0 is the default)\n";
+	for (const Profile &p : all) {
+		o << "  " << p.index << ": ID=" << printable(p.id) << " TITLE=" << printable(p.title)
+		  << "\n    sections: " << own_sections(p)
+		  << "\n    cmdline: " << printable(profile_cmdline(pe, p.index)) << "\n";
+	}
+}
+
 std::string human(const PeImage &pe, const BpfReport &bpf)
 {
 	std::ostringstream o;
@@ -168,6 +203,7 @@ std::string human(const PeImage &pe, const BpfReport &bpf)
 	for (std::string_view n : kPayloadSections)
 		if (const Section *s = pe.find(n))
 			o << n << ": " << s->data.size() << " bytes\n";
+	profile_lines(o, pe);
 	if (auto z = nested_zboot(pe)) {
 		o << ".linux is an EFI zboot image: codec " << z->codec << ", payload "
 		  << z->payload_size << " bytes at " << hex(z->payload_offset) << " of .linux";
@@ -246,6 +282,10 @@ void manifest_lines(std::ostringstream &o, const ManifestReport &m)
 	}
 	o << "manifest: " << KEXEC_PE_MANIFEST_SECTION << ", " << m.parts.size() << " part(s)\n";
 	for (const ManifestPart &p : m.parts) {
+		if (p.kind == PartKind::Profile) {
+			o << "  profile " << p.offset << ":\n";
+			continue;
+		}
 		o << "  " << dst_name(p.dst) << ": ";
 		if (p.kind == PartKind::Image)
 			o << p.length << " bytes of the image at " << hex(p.offset);
@@ -281,6 +321,10 @@ Json manifest_json(const ManifestReport &m)
 		return nullptr;
 	Json parts = Json::array();
 	for (const ManifestPart &p : m.parts) {
+		if (p.kind == PartKind::Profile) {
+			parts.push_back({{"kind", "profile"}, {"profile", p.offset}});
+			continue;
+		}
 		Json jp = {{"result", dst_name(p.dst)}, {"length", p.length}};
 		if (p.kind == PartKind::Image) {
 			jp["kind"] = "image";
@@ -336,6 +380,17 @@ Json json(const PeImage &pe, const BpfReport &bpf)
 		if (const Section *s = pe.find(n))
 			payloads[std::string(n.substr(1))] = s->data.size();
 	j["payloads"] = payloads;
+	Json profs = Json::array();
+	if (std::vector<Profile> all = profiles(pe); all[0].section) {
+		for (const Profile &p : all) {
+			Json own = Json::array();
+			for (const Section *sec : p.own)
+				own.push_back(sec->name);
+			profs.push_back({{"index", p.index}, {"id", p.id}, {"title", p.title},
+					 {"sections", own}, {"cmdline", profile_cmdline(pe, p.index)}});
+		}
+	}
+	j["profiles"] = profs;
 	j["manifest"] = manifest_json(manifest_report(pe));
 	j["bpf"] = nullptr;
 	const Section *b = pe.find(KEXEC_PE_BPF_SECTION);

@@ -84,6 +84,12 @@ int do_load(const Options &o)
 			    "the kernel takes at most " + std::to_string(KEXEC_PE_SUPPLEMENTS_MAX),
 			    "remove some, or load with --no-addons");
 	req.cmdline = build_cmdline(o, o.reuse_cmdline ? read_text("/proc/cmdline") : "");
+	if (o.profile) {
+		// systemd-stub's selection, which the kernel strips: "@N" first
+		Mapping m = Mapping::of(o.image);
+		unsigned n = select_profile(PeImage::parse(m.bytes(), o.image), *o.profile);
+		req.cmdline = "@" + std::to_string(n) + (req.cmdline ? " " + *req.cmdline : "");
+	}
 	set_fault_from_env();
 
 	Trace trace(o.debug ? Trace::Sink([](const std::string &m) {
@@ -174,7 +180,7 @@ int do_embed(const Options &o)
 		if (!info.parser())
 			throw no_parser_error(o.bpf_object);
 	}
-	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj);
+	EmbedResult r = embed_section(img.bytes(), o.image, o.section, obj, o.add_section);
 	// the manifest of what the parser produces, from the image as it is
 	// now; computed again when making room for its header moved the data
 	std::size_t pinned = 0;

@@ -134,6 +134,11 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 					  " bytes");
 	std::vector<ManifestPart> parts;
 	std::uint64_t total[4] = {};
+	std::uint64_t profile = 0;
+	auto ends_profile = [&] {
+		if (!total[KEXEC_PE_DST_KERNEL])
+			throw Error(ELIBBAD, obj, "profile " + std::to_string(profile) + " pins no kernel");
+	};
 	for (std::uint32_t i = 0; i < nr; i++) {
 		std::size_t at = kHeader + i * kPart;
 		ManifestPart p;
@@ -144,6 +149,18 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 		p.length = le64(b, at + 16, "length");
 		std::memcpy(p.sha256.data(), b.data() + at + 24, 32);
 		bool digest_zero = p.sha256 == Digest{};
+		// profiles: the first part starts profile 0, the next ones count up
+		bool profiles = !parts.empty() ? parts[0].kind == PartKind::Profile
+					       : p.kind == PartKind::Profile;
+		if (profiles && p.kind == PartKind::Profile && !p.dst && !p.length && digest_zero &&
+		    p.offset == (i ? profile + 1 : 0)) {
+			if (i)
+				ends_profile();
+			profile = p.offset;
+			std::fill(std::begin(total), std::end(total), 0);
+			parts.push_back(p);
+			continue;
+		}
 		bool ok = p.dst >= KEXEC_PE_DST_KERNEL && p.dst <= KEXEC_PE_DST_CMDLINE && p.length &&
 			  p.length <= dst_max(p.dst) - total[p.dst];
 		if (ok && p.kind == PartKind::Image)
@@ -157,6 +174,7 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 		total[p.dst] += p.length;
 		parts.push_back(p);
 	}
+	ends_profile();
 	return parts;
 }
 
@@ -197,6 +215,47 @@ std::vector<std::uint8_t> decompress_payload(std::span<const std::uint8_t> in,
 		    "re-make the image with gzip or zstd, or embed with --no-manifest");
 }
 
+namespace {
+
+// The parts the parser produces from profile @index of the UKI @pe
+void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, unsigned index,
+		     const std::string &where)
+{
+	auto one = [&](const char *n) -> const Section * {
+		std::vector<const Section *> s = profile_sections(pe, index, n);
+		if (s.size() > 1)
+			throw Error(ELIBBAD, where, std::string("two ") + n + " sections");
+		return s.empty() ? nullptr : s[0];
+	};
+	const Section *linux = one(".linux");
+	if (!linux || linux->data.empty())
+		throw Error(ENOMSG, where, "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
+			    "embed with --no-manifest if the parser is not the project's");
+	if (auto z = zboot_header(linux->data))
+		parts.push_back(zboot_part(linux->data, *z, where + ": .linux"));
+	else
+		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));
+	const Section *ucode = one(".ucode"), *initrd = one(".initrd"), *c = one(".cmdline");
+	initrd_part(parts, pe, ucode);
+	initrd_part(parts, pe, initrd);
+	if (c && !c->data.empty()) {
+		if (c->data.size() > kCmdlineMax)
+			throw Error(E2BIG, where + ": .cmdline",
+				    "over " + std::to_string(kCmdlineMax) + " bytes, more than the parser reads");
+		std::size_t n = c->data.size();
+		while (n && (c->data[n - 1] == 0 || c->data[n - 1] == ' ' || c->data[n - 1] == '\t' ||
+			     c->data[n - 1] == '\r' || c->data[n - 1] == '\n'))
+			n--;
+		if (std::find(c->data.begin(), c->data.begin() + n, 0) != c->data.begin() + n)
+			throw Error(EBADMSG, where + ": .cmdline",
+				    "a NUL inside the command line: the kernel refuses it");
+		if (n)
+			parts.push_back(image_part(KEXEC_PE_DST_CMDLINE, pe, c->data.first(n)));
+	}
+}
+
+} // namespace
+
 std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 {
 	std::vector<ManifestPart> parts;
@@ -212,35 +271,27 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 				    std::to_string(kHeadersRead) + " bytes, which the parser reads");
 	for (const char *n : {".linux", ".initrd", ".cmdline", ".ucode"}) {
 		unsigned count = 0;
-		for (const Section &s : pe.sections())
+		for (const Section &s : pe.sections()) {
+			if (s.name == ".profile")
+				break;
 			count += s.name == n;
+		}
 		if (count > 1)
 			throw Error(ELIBBAD, pe.name(), std::string("two ") + n + " sections");
 	}
-	const Section *linux = pe.find(".linux");
-	if (!linux || linux->data.empty())
-		throw Error(ENOMSG, pe.name(), "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
-			    "embed with --no-manifest if the parser is not the project's");
-	if (auto z = zboot_header(linux->data))
-		parts.push_back(zboot_part(linux->data, *z, pe.name() + ": .linux"));
-	else
-		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));
-	initrd_part(parts, pe, pe.find(".ucode"));
-	initrd_part(parts, pe, pe.find(".initrd"));
-	if (const Section *c = pe.find(".cmdline"); c && !c->data.empty()) {
-		if (c->data.size() > kCmdlineMax)
-			throw Error(E2BIG, pe.name() + ": .cmdline",
-				    "over " + std::to_string(kCmdlineMax) + " bytes, more than the parser reads");
-		std::size_t n = c->data.size();
-		while (n && (c->data[n - 1] == 0 || c->data[n - 1] == ' ' || c->data[n - 1] == '\t' ||
-			     c->data[n - 1] == '\r' || c->data[n - 1] == '\n'))
-			n--;
-		if (std::find(c->data.begin(), c->data.begin() + n, 0) != c->data.begin() + n)
-			throw Error(EBADMSG, pe.name() + ": .cmdline",
-				    "a NUL inside the command line: the kernel refuses it");
-		if (n)
-			parts.push_back(image_part(KEXEC_PE_DST_CMDLINE, pe, c->data.first(n)));
+	std::vector<Profile> all = profiles(pe);
+	for (const Profile &p : all) {
+		std::string where = pe.name();
+		if (p.section) {
+			where += ": profile " + std::to_string(p.index);
+			parts.push_back({0, PartKind::Profile, p.index, 0, {}});
+		}
+		compute_profile(parts, pe, p.index, where);
 	}
+	if (parts.size() > KEXEC_PE_MANIFEST_PARTS_MAX)
+		throw Error(E2BIG, pe.name(), std::to_string(parts.size()) + " manifest parts for " +
+				    std::to_string(all.size()) + " profiles, over the kernel's " +
+				    std::to_string(KEXEC_PE_MANIFEST_PARTS_MAX));
 	return parts;
 }
 

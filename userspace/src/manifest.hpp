@@ -17,7 +17,8 @@
 
 namespace kexecpe {
 
-enum class PartKind : std::uint32_t { Image = 1, Zero = 2, Digest = 3 };
+// Profile: the start of a profile's parts (offset: its number); dst 0
+enum class PartKind : std::uint32_t { Image = 1, Zero = 2, Digest = 3, Profile = 4 };
 
 struct ManifestPart {
 	std::uint32_t dst = 0;		// KEXEC_PE_DST_*
@@ -31,16 +32,17 @@ std::vector<std::uint8_t> serialize_manifest(std::span<const ManifestPart> parts
 
 // Throws Error(ELIBBAD) naming @name for what the kernel would refuse
 // (magic, version, flags, counts, a part it cannot check, a range past
-// @image_size).
+// @image_size, profiles out of order or pinning no kernel).
 std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> section,
 					 std::uint64_t image_size, std::string_view name);
 
 // What the project's parser produces from @pe: a UKI (.linux, maybe an
 // EFI zboot image itself; .ucode and .initrd padded to 4 bytes; .cmdline
 // without trailing NULs and white space) or an EFI zboot image (the
-// decompressed payload). Throws Error: ENOMSG for neither, EOPNOTSUPP for
-// a codec kexec-pe cannot decompress here, ELIBBAD/EBADMSG for what the
-// parser would refuse.
+// decompressed payload). A multi-profile UKI gets each profile's parts,
+// each after a Profile part. Throws Error: ENOMSG for neither, EOPNOTSUPP
+// for a codec kexec-pe cannot decompress here, ELIBBAD/EBADMSG for what
+// the parser would refuse.
 std::vector<ManifestPart> compute_manifest(const PeImage &pe);
 
 // "kernel", "initrd", "command line"

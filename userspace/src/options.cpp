@@ -16,6 +16,7 @@ namespace {
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
 	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_MANIFEST, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
+	OPT_PROFILE, OPT_ADD,
 	OPT_IGNORED_ARG,
 };
 
@@ -30,6 +31,7 @@ const option kLong[] = {
 	{"append", required_argument, nullptr, OPT_APPEND},
 	{"command-line", required_argument, nullptr, OPT_APPEND},
 	{"reuse-cmdline", no_argument, nullptr, OPT_REUSE},
+	{"profile", required_argument, nullptr, OPT_PROFILE},
 	{"addon", required_argument, nullptr, OPT_ADDON},
 	{"no-addons", no_argument, nullptr, OPT_NO_ADDONS},
 	{"addons-dir", required_argument, nullptr, OPT_ADDONS_DIR},
@@ -58,6 +60,7 @@ const option kLong[] = {
 	{"section", required_argument, nullptr, OPT_SECTION},
 	{"no-check", no_argument, nullptr, OPT_NO_CHECK},
 	{"no-manifest", no_argument, nullptr, OPT_NO_MANIFEST},
+	{"add", no_argument, nullptr, OPT_ADD},
 	{"help", no_argument, nullptr, 'h'},
 	{"version", no_argument, nullptr, 'v'},
 	{nullptr, 0, nullptr, 0},
@@ -88,8 +91,10 @@ const option *long_option(const std::string &name, bool *ambiguous)
 
 	*ambiguous = false;
 	for (const option *o = kLong; o->name; o++) {
-		if (name == o->name)
+		if (name == o->name) {
+			*ambiguous = false;	// exact: "--add", not "--addon"
 			return o;
+		}
 		if (!std::string_view(o->name).starts_with(name))
 			continue;
 		if (found && found->val != o->val)
@@ -181,9 +186,10 @@ unsigned option_scope(int c)
 	switch (c) {
 	case OPT_JSON:
 		return kInspectScope;
-	case OPT_BPF: case 'o': case OPT_SECTION: case OPT_NO_CHECK: case OPT_NO_MANIFEST:
+	case OPT_BPF: case 'o': case OPT_SECTION: case OPT_NO_CHECK: case OPT_NO_MANIFEST: case OPT_ADD:
 		return kEmbedScope;
 	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR: case OPT_TIMEOUT:
+	case OPT_PROFILE:
 		return kLoadScope;
 	case OPT_INITRD: case OPT_APPEND: case OPT_REUSE: case 't':
 		return kLoadScope | kStatusScope;
@@ -249,6 +255,11 @@ void take_option(int c, const char *arg, Options &o, Words &w)
 	case OPT_INITRD: o.initrd = arg; break;
 	case OPT_APPEND: o.append = arg; break;	// the last, as kexec-tools
 	case OPT_REUSE: o.reuse_cmdline = true; break;
+	case OPT_PROFILE:
+		if (!*arg)
+			bad("--profile: empty; give a profile's number or ID");
+		o.profile = arg;
+		break;
 	case OPT_ADDON: o.addons.emplace_back(arg); break;
 	case OPT_NO_ADDONS: o.discover_addons = false; break;
 	case OPT_ADDONS_DIR: o.addons_dir = arg; break;
@@ -261,6 +272,7 @@ void take_option(int c, const char *arg, Options &o, Words &w)
 	case OPT_SECTION: o.section = arg; break;
 	case OPT_NO_CHECK: o.check_bpf = false; break;
 	case OPT_NO_MANIFEST: o.manifest = false; break;
+	case OPT_ADD: o.add_section = true; break;
 	case 'h': w.help = true; break;
 	case 'v': w.version = true; break;
 	}
@@ -315,6 +327,10 @@ Options subcommand(Options o, const std::string &sub, const Words &w)
 		o.action = Action::Embed;
 		if (o.bpf_object.empty() || o.output.empty())
 			bad("kexec-pe embed needs --bpf PARSER.bpf.o and -o OUTPUT");
+		if (o.add_section && (o.section == KEXEC_PE_BPF_SECTION ||
+				      o.section == KEXEC_PE_MANIFEST_SECTION))
+			bad("embed --add --section " + o.section + ": an image has one " + o.section +
+			    " section", "drop --add: embed replaces it");
 	}
 	return o;
 }
@@ -443,12 +459,13 @@ std::vector<std::string> long_options()
 std::string usage(const std::string &prog)
 {
 	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
-	"                [--addon FILE]... [--addons-dir DIR] [--extra-dir DIR]\n"
+	"                [--profile N|ID] [--addon FILE]... [--addons-dir DIR]\n"
+	"                [--extra-dir DIR]\n"
 	"                [--no-addons] [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json[=pretty|short|off]] IMAGE\n"
 	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check]\n"
-	"                      [--no-manifest] -o OUTPUT IMAGE\n"
+	"                      [--no-manifest] [--add] -o OUTPUT IMAGE\n"
 	"\n"
 	"Load a kernel with kexec_file_load(2). A PE image that carries a BPF parser\n"
 	"in a .bpf section (a signed UKI or EFI zboot kernel) is verified by the\n"
@@ -480,6 +497,9 @@ std::string usage(const std::string &prog)
 	"                          the command line (the last one given counts)\n"
 	"      --reuse-cmdline     start from this kernel's /proc/cmdline, without\n"
 	"                          BOOT_IMAGE= (and crashkernel= with -p)\n"
+	"      --profile N|ID      the profile of a multi-profile UKI to boot, by\n"
+	"                          number or ID (default 0); the kernel gets \"@N\"\n"
+	"                          before the command line, as systemd-stub does\n"
 	"      --addon FILE        a signed UKI addon or side-car file for the parser\n"
 	"                          (repeatable; after the ones found as below)\n"
 	"      --addons-dir DIR    global UKI addons (*.addon.efi), first\n"
@@ -500,6 +520,9 @@ std::string usage(const std::string &prog)
 	"                          for tests)\n"
 	"      --no-manifest       embed: no .kexecmf (a parser other than the\n"
 	"                          project's; refused where signatures are enforced)\n"
+	"      --add               embed: add the section after the others even when\n"
+	"                          IMAGE has one of its name (a multi-profile UKI's\n"
+	"                          .profile and the sections after it)\n"
 	"  -s, --kexec-file-syscall, -a, --kexec-syscall-auto, -x, --no-ifdown,\n"
 	"  -t, --type TYPE         accepted for kexec-tools compatibility (no effect:\n"
 	"                          the kernel picks the loader); so are -i,\n"

@@ -21,6 +21,7 @@ struct Options {
 	std::optional<std::string> initrd;
 	std::optional<std::string> append;	// --append/--command-line: the last
 	bool reuse_cmdline = false;
+	std::optional<std::string> profile;	// --profile N|ID: "@N" first
 	std::vector<std::string> addons;	// --addon, in order
 	bool discover_addons = true;		// --no-addons: false
 	std::string addons_dir = "/etc/kexec-pe/addons";	// --addons-dir
@@ -34,6 +35,7 @@ struct Options {
 	std::string section = ".bpf";		// embed --section
 	bool check_bpf = true;			// embed --no-check: any bytes
 	bool manifest = true;			// embed --no-manifest
+	bool add_section = false;		// embed --add: even if one has its name
 	bool as_kexec = false;			// invoked as "kexec"
 	std::optional<std::string> type;	// -t/--type: the kernel decides
 };

@@ -4,6 +4,7 @@
 #include "error.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace kexecpe {
@@ -118,6 +119,94 @@ const Section *PeImage::find(std::string_view name) const noexcept
 		if (s.name == name)
 			return &s;
 	return nullptr;
+}
+
+namespace {
+
+// The value of the "KEY=" line of @text (a .profile, as os-release(5))
+std::string field(std::span<const std::uint8_t> text, std::string_view key)
+{
+	std::string_view t(reinterpret_cast<const char *>(text.data()), text.size());
+
+	while (!t.empty()) {
+		std::size_t nl = t.find('\n');
+		std::string_view line = t.substr(0, nl);
+		t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
+		if (line.size() <= key.size() || !line.starts_with(key) || line[key.size()] != '=')
+			continue;
+		line.remove_prefix(key.size() + 1);
+		while (!line.empty() && (line.back() == '\r' || line.back() == '\0'))
+			line.remove_suffix(1);
+		if (line.size() >= 2 && (line[0] == '"' || line[0] == '\'') && line.back() == line[0])
+			line = line.substr(1, line.size() - 2);
+		return std::string(line);
+	}
+	return {};
+}
+
+} // namespace
+
+std::vector<Profile> profiles(const PeImage &pe)
+{
+	std::vector<Profile> out;
+
+	for (const Section &s : pe.sections()) {
+		if (s.name == ".profile") {
+			Profile p;
+			p.index = unsigned(out.size());
+			p.id = field(s.data, "ID");
+			p.title = field(s.data, "TITLE");
+			p.section = &s;
+			out.push_back(std::move(p));
+		} else if (!out.empty() && s.name != ".bpf" && s.name != ".kexecmf") {
+			// the parser and its manifest are the image's wherever
+			// they are (embed adds them last)
+			out.back().own.push_back(&s);
+		}
+	}
+	if (out.empty())
+		out.emplace_back();
+	return out;
+}
+
+std::vector<const Section *> profile_sections(const PeImage &pe, unsigned index,
+					      std::string_view name)
+{
+	std::vector<Profile> all = profiles(pe);
+	std::vector<const Section *> base, own;
+
+	if (index >= all.size())
+		throw Error(ENOENT, pe.name(), "no profile " + std::to_string(index) + ": the image has " +
+				    std::to_string(all.size()), "see kexec-pe inspect " + pe.name());
+	for (const Section &s : pe.sections()) {
+		if (s.name == ".profile")
+			break;
+		if (s.name == name)
+			base.push_back(&s);
+	}
+	for (const Section *s : all[index].own)
+		if (s->name == name)
+			own.push_back(s);
+	return own.empty() ? base : own;
+}
+
+unsigned select_profile(const PeImage &pe, std::string_view spec)
+{
+	std::vector<Profile> all = profiles(pe);
+	unsigned n = 0;
+	auto [end, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), n);
+	std::string known;
+
+	if (ec == std::errc() && end == spec.data() + spec.size() && n < all.size())
+		return n;
+	for (const Profile &p : all) {
+		if (!p.id.empty() && p.id == spec)
+			return p.index;
+		known += (known.empty() ? "" : ", ") + std::to_string(p.index) +
+			 (p.id.empty() ? "" : " (" + p.id + ")");
+	}
+	throw Error(ENOENT, pe.name(), "no profile " + std::string(spec) + "; it has " + known,
+		    "give a profile's number or ID (kexec-pe inspect lists them)");
 }
 
 std::string PeImage::machine_name() const

@@ -99,6 +99,34 @@ private:
 	std::optional<ZbootHeader> zboot_;
 };
 
+// A profile of a multi-profile UKI (systemd 257 on). The sections before
+// the first .profile section are the base; those after the N-th .profile
+// (from 0) up to the next belong to profile N and replace the base's of
+// the same name; .bpf and .kexecmf are the image's wherever they are. An
+// image without .profile sections has one profile, 0: its base. systemd-stub (and the kernel, for kexec_file_load()) selects
+// profile N with a command line that starts with "@N".
+struct Profile {
+	unsigned index = 0;
+	std::string id;				// ID= of its .profile, if any
+	std::string title;			// TITLE=, if any
+	const Section *section = nullptr;	// its .profile; none without profiles
+	std::vector<const Section *> own;	// its sections but .profile
+};
+
+// The profiles of @pe, in order (one, the base, without .profile sections)
+std::vector<Profile> profiles(const PeImage &pe);
+
+// The sections of @pe that profile @index uses, under @name: the
+// profile's own when it has them, else the base's, in image order (more
+// than one only in a malformed image). Throws Error(ENOENT) naming the
+// image for a profile it lacks.
+std::vector<const Section *> profile_sections(const PeImage &pe, unsigned index,
+					      std::string_view name);
+
+// The profile @spec names: its number, or the ID= of its .profile.
+// Throws Error(ENOENT) listing the profiles when none matches.
+unsigned select_profile(const PeImage &pe, std::string_view spec);
+
 // Whether @bytes starts like a PE image ("MZ" and a "PE\0\0" it points to)
 bool looks_like_pe(std::span<const std::uint8_t> bytes) noexcept;
 

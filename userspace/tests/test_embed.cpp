@@ -135,6 +135,32 @@ TEST(Embed, ReplaceDropsTheSignature)
 	expect_signable(r.image);
 }
 
+// --add: a second section of a name, after the others (a multi-profile UKI)
+TEST(Embed, AddKeepsTheSectionOfTheSameName)
+{
+	auto b = tiny_pe({{".text", std::vector<std::uint8_t>(700, 1)},
+			  {".cmdline", std::vector<std::uint8_t>{'a'}}});
+	const std::vector<std::uint8_t> prof = {'I', 'D', '=', 'x'}, c = {'b', 'c'};
+	EmbedResult r = embed_section(b, "t", ".profile", prof, true);
+	r = embed_section(r.image, "t", ".cmdline", c, true);
+	EXPECT_FALSE(r.replaced);
+	PeImage pe = PeImage::parse(r.image, "t");
+	ASSERT_EQ(4u, pe.sections().size());
+	EXPECT_EQ(".cmdline", pe.sections()[1].name);
+	EXPECT_EQ(1u, pe.sections()[1].data.size());
+	EXPECT_EQ(".profile", pe.sections()[2].name);
+	EXPECT_EQ(".cmdline", pe.sections()[3].name);
+	EXPECT_EQ(c, std::vector<std::uint8_t>(pe.sections()[3].data.begin(), pe.sections()[3].data.end()));
+	EXPECT_GT(pe.sections()[3].virtual_address, pe.sections()[2].virtual_address);
+	// without it, two of a name are refused: which one is replaced?
+	try {
+		embed_section(r.image, "t", ".cmdline", c);
+		ADD_FAILURE() << "replaced one of two .cmdline sections";
+	} catch (const Error &e) {
+		EXPECT_EQ(ELIBBAD, e.code());
+	}
+}
+
 TEST(Embed, ReplaceLastGrowsAndShrinks)
 {
 	auto b = tiny_pe({{".text", std::vector<std::uint8_t>(700, 1)}});

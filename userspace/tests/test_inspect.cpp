@@ -93,6 +93,43 @@ TEST(Inspect, Json)
 	EXPECT_EQ(0, std::system(cmd.c_str()));
 }
 
+// A multi-profile UKI: each profile's ID, title, own sections and the
+// command line it boots with, in text and JSON, and its manifest
+TEST(Inspect, Profiles)
+{
+	auto s = [](std::string_view t) { return std::vector<std::uint8_t>(t.begin(), t.end()); };
+	auto img = embed_section(tiny_pe({{".cmdline", s("quiet")},
+					  {".linux", std::vector<std::uint8_t>(3000, 0x90)},
+					  {".profile", s("ID=default\nTITLE=Default\n")},
+					  {".profile", s("ID=rescue\nTITLE=Rescue\n")},
+					  {".cmdline", s("rescue")}}),
+				 "p.efi", ".bpf", hook_only_object()).image;
+	auto mf = serialize_manifest(compute_manifest(PeImage::parse(img, "p.efi")));
+	img = embed_section(img, "p.efi", KEXEC_PE_MANIFEST_SECTION, mf).image;
+
+	std::string out = inspect(img, "p.efi", JsonMode::Off);
+	EXPECT_NE(std::string::npos, out.find("profiles: 2 (select one with --profile N|ID; 0 is the default)\n"
+					      "  0: ID=default TITLE=Default\n"
+					      "    sections: none (the base's)\n"
+					      "    cmdline: quiet\n"
+					      "  1: ID=rescue TITLE=Rescue\n"
+					      "    sections: .cmdline\n"
+					      "    cmdline: rescue\n")) << out;
+	EXPECT_NE(std::string::npos, out.find("  profile 1:\n")) << out;
+	EXPECT_NE(std::string::npos, out.find("matches what the project's parser produces")) << out;
+
+	auto j = nlohmann::json::parse(inspect(img, "p.efi", JsonMode::Short));
+	ASSERT_EQ(2u, j["profiles"].size());
+	EXPECT_EQ("rescue", j["profiles"][1]["id"]);
+	EXPECT_EQ("rescue", j["profiles"][1]["cmdline"]);
+	EXPECT_EQ(".cmdline", j["profiles"][1]["sections"][0]);
+	EXPECT_EQ("profile", j["manifest"]["parts"][0]["kind"]);
+	EXPECT_EQ(1, j["manifest"]["parts"][3]["profile"]);
+	EXPECT_EQ(true, j["manifest"]["matches_parser"]);
+	// none for a UKI without profiles
+	EXPECT_TRUE(nlohmann::json::parse(inspect(uki_with_parser(), "u", JsonMode::Short))["profiles"].empty());
+}
+
 // Every fact of the text is in the JSON: the manifest's parts and its
 // comparison with the project's parser, the payloads' sizes
 TEST(Inspect, JsonSaysWhatTheTextSays)

@@ -230,3 +230,124 @@ TEST(Manifest, RefusesWhatTheParserRefuses)
 	// more than the parser reads
 	expect({{".linux", linux}, {".cmdline", std::vector<std::uint8_t>(5000, 'a')}}, E2BIG);
 }
+
+namespace {
+
+// A UKI with two profiles: 0 has no sections of its own (the base's
+// command line), 1 its own command line
+std::vector<std::uint8_t> two_profiles()
+{
+	std::vector<std::uint8_t> linux(3000, 0x4d);
+	return tiny_pe({{".cmdline", bytes("base")}, {".linux", linux},
+			{".profile", bytes("ID=default\nTITLE=Default\n")},
+			{".profile", bytes("ID=rescue\nTITLE=\"Rescue shell\"\n")},
+			{".cmdline", bytes("rescue \n")}});
+}
+
+} // namespace
+
+TEST(Manifest, PinsEachProfileApart)
+{
+	auto img = two_profiles();
+	PeImage pe = PeImage::parse(img, "uki");
+	const Section &rescue = pe.sections()[4];
+	auto parts = compute_manifest(pe);
+	ASSERT_EQ(6u, parts.size());
+	EXPECT_EQ(PartKind::Profile, parts[0].kind);
+	EXPECT_EQ(0u, parts[0].offset);
+	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[1].offset);
+	EXPECT_EQ(pe.find(".cmdline")->raw_offset, parts[2].offset);	// the base's
+	EXPECT_EQ(4u, parts[2].length);
+	EXPECT_EQ(PartKind::Profile, parts[3].kind);
+	EXPECT_EQ(1u, parts[3].offset);
+	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[4].offset);
+	EXPECT_EQ(rescue.raw_offset, parts[5].offset);			// its own
+	EXPECT_EQ(6u, parts[5].length);
+	// what the kernel reads back
+	auto back = parse_manifest(serialize_manifest(parts), img.size(), "uki");
+	ASSERT_EQ(6u, back.size());
+	EXPECT_EQ(PartKind::Profile, back[3].kind);
+	EXPECT_EQ(1u, back[3].offset);
+}
+
+TEST(Manifest, RefusesProfilesTheKernelRefuses)
+{
+	const ManifestPart k = {KEXEC_PE_DST_KERNEL, PartKind::Image, 0x400, 100, {}};
+	auto profile = [](std::uint64_t n) { return ManifestPart{0, PartKind::Profile, n, 0, {}}; };
+	auto expect_bad = [](std::vector<ManifestPart> parts) {
+		try {
+			parse_manifest(serialize_manifest(parts), 0x1000, "x");
+			ADD_FAILURE() << "accepted";
+		} catch (const Error &e) {
+			EXPECT_EQ(ELIBBAD, e.code()) << e.what();
+		}
+	};
+	EXPECT_EQ(4u, parse_manifest(serialize_manifest(std::vector<ManifestPart>{
+					     profile(0), k, profile(1), k}), 0x1000, "x").size());
+	expect_bad({profile(0), k, profile(2), k});	// out of order
+	expect_bad({profile(1), k});			// not from 0
+	expect_bad({profile(0), profile(1), k});	// profile 0 pins no kernel
+	expect_bad({profile(0), k, profile(1)});	// nor profile 1
+	expect_bad({k, profile(1), k});			// not first
+	ManifestPart sized = profile(1);
+	sized.length = 1;
+	expect_bad({profile(0), k, sized, k});
+}
+
+TEST(Profiles, ListedSelectedAndResolved)
+{
+	auto img = two_profiles();
+	PeImage pe = PeImage::parse(img, "uki");
+	auto all = profiles(pe);
+	ASSERT_EQ(2u, all.size());
+	EXPECT_EQ("default", all[0].id);
+	EXPECT_EQ("Rescue shell", all[1].title);
+	EXPECT_TRUE(all[0].own.empty());
+	ASSERT_EQ(1u, all[1].own.size());
+	EXPECT_EQ(".cmdline", all[1].own[0]->name);
+	EXPECT_EQ(&pe.sections()[0], profile_sections(pe, 0, ".cmdline").at(0));
+	EXPECT_EQ(&pe.sections()[4], profile_sections(pe, 1, ".cmdline").at(0));
+	EXPECT_EQ(pe.find(".linux"), profile_sections(pe, 1, ".linux").at(0));
+	EXPECT_EQ(1u, select_profile(pe, "rescue"));
+	EXPECT_EQ(1u, select_profile(pe, "1"));
+	EXPECT_EQ(0u, select_profile(pe, "0"));
+	for (const char *bad : {"2", "other", "-1", "1x"}) {
+		try {
+			select_profile(pe, bad);
+			ADD_FAILURE() << bad << " accepted";
+		} catch (const Error &e) {
+			EXPECT_EQ(ENOENT, e.code());
+			EXPECT_NE(std::string::npos, std::string(e.what()).find("1 (rescue)")) << e.what();
+		}
+	}
+	try {
+		profile_sections(pe, 2, ".cmdline");
+		ADD_FAILURE() << "profile 2 accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOENT, e.code());
+	}
+	// an image without .profile sections is profile 0, its base
+	auto plain = tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)}});
+	PeImage p2 = PeImage::parse(plain, "plain");
+	ASSERT_EQ(1u, profiles(p2).size());
+	EXPECT_EQ(nullptr, profiles(p2)[0].section);
+	EXPECT_EQ(0u, select_profile(p2, "0"));
+	EXPECT_THROW(select_profile(p2, "1"), Error);
+	// no manifest part for the profile of an image without them
+	auto parts = compute_manifest(p2);
+	ASSERT_EQ(1u, parts.size());
+	EXPECT_EQ(PartKind::Image, parts[0].kind);
+}
+
+TEST(Manifest, RefusesWhatTheParserRefusesInAProfile)
+{
+	std::vector<std::uint8_t> linux(300, 0x4d);
+	auto img = tiny_pe({{".linux", linux}, {".profile", bytes("ID=a")},
+			    {".cmdline", bytes("one")}, {".cmdline", bytes("two")}});
+	try {
+		compute_manifest(PeImage::parse(img, "uki"));
+		ADD_FAILURE() << "two .cmdline sections in a profile accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(ELIBBAD, e.code()) << e.what();
+	}
+}

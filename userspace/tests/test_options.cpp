@@ -112,6 +112,24 @@ TEST(Options, AddonsAndTimeout)
 	EXPECT_EQ(30000u, o.timeout_ms);
 }
 
+TEST(Options, Profile)
+{
+	EXPECT_EQ("rescue", parse({"kexec-pe", "-l", "u.efi", "--profile", "rescue"}).profile.value());
+	EXPECT_EQ("1", parse({"kexec-pe", "-p", "u.efi", "--profile=1"}).profile.value());
+	EXPECT_FALSE(parse({"kexec-pe", "-l", "u.efi"}).profile);
+	std::string e = usage_error({"kexec-pe", "-l", "u.efi", "--profile="});
+	EXPECT_NE(std::string::npos, e.find("--profile: empty")) << e;
+	e = usage_error({"kexec-pe", "inspect", "--profile", "1", "u.efi"});
+	EXPECT_NE(std::string::npos, e.find("--profile does not apply to kexec-pe inspect")) << e;
+	// embed --add: any section but the parser's and the manifest
+	EXPECT_TRUE(parse({"kexec-pe", "embed", "--add", "--section", ".profile", "--bpf", "p",
+			   "-o", "o", "i"}).add_section);
+	e = usage_error({"kexec-pe", "embed", "--add", "--bpf", "p", "-o", "o", "i"});
+	EXPECT_NE(std::string::npos, e.find("embed --add --section .bpf")) << e;
+	e = usage_error({"kexec-pe", "embed", "--add", "--section", ".kexecmf", "--bpf", "p", "-o", "o", "i"});
+	EXPECT_NE(std::string::npos, e.find("drop --add")) << e;
+}
+
 TEST(Options, Subcommands)
 {
 	Options i = parse({"kexec-pe", "inspect", "--json", "u.efi"});
