@@ -40,6 +40,11 @@ GOOD(uki, "uki.efi");
 GOOD(zboot_gzip, "zboot.efi");
 GOOD(zboot_zstd, "zboot-zstd.efi");
 GOOD(zboot_in_uki, "zboot-uki.efi");
+/* Documentation/uki-sections.md: what kexec does with each section */
+GOOD(every_other_section_ignored, "sections.efi");
+GOOD(multi_profile_uki, "profiles.efi");
+BAD(devicetree_refused, "dtb.efi", "[EOPNOTSUPP]");
+BAD(devicetree_auto_refused, "dtbauto.efi", "[EOPNOTSUPP]");
 BAD(uki_unsigned, "uki-unsigned.efi", "[ENODATA]");
 BAD(uki_untrusted, "uki-untrusted.efi", "[ENOKEY]");
 BAD(uki_tampered, "uki-tampered.efi", "[EKEYREJECTED]");
