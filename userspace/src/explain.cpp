@@ -237,6 +237,10 @@ std::optional<Explained> explain_session_errno(int err, const ErrnoContext &c)
 	case EXDEV:
 		return Explained{"an addon is for another kernel: its .uname is not the image's",
 			"remove it, or use the addon built for this image's kernel"};
+	case ERANGE:
+		return Explained{"the command line selects a profile (@N at its start) that the image, or its "
+			"manifest, does not have",
+			"kexec-pe inspect lists the image's profiles; select one with --profile N|ID"};
 	case ENOENT:
 		return Explained{"the image's parser asked for an addon or side-car file that kexec-pe did not hand over",
 			"dmesg names it; kexec-pe hands over the files it finds and those given with --addon"};

@@ -85,10 +85,17 @@ int do_load(const Options &o)
 			    "remove some, or load with --no-addons");
 	req.cmdline = build_cmdline(o, o.reuse_cmdline ? read_text("/proc/cmdline") : "");
 	if (o.profile) {
-		// systemd-stub's selection, which the kernel strips: "@N" first
+		// systemd-stub's selection, which the kernel strips from the
+		// command line of an image with a parser only: "@N" first
 		Mapping m = Mapping::of(o.image);
-		unsigned n = select_profile(PeImage::parse(m.bytes(), o.image), *o.profile);
-		req.cmdline = "@" + std::to_string(n) + (req.cmdline ? " " + *req.cmdline : "");
+		PeImage pe = PeImage::parse(m.bytes(), o.image);
+		unsigned n = select_profile(pe, *o.profile);
+		if (!pe.find(KEXEC_PE_BPF_SECTION))
+			throw Error(EINVAL, o.image, "--profile: the image has no .bpf parser, and its kernel "
+				    "would get \"@" + std::to_string(n) + "\" on its command line",
+				    "drop --profile, or embed the parser (kexec-pe embed)");
+		if (n)	// 0 is the default
+			req.cmdline = "@" + std::to_string(n) + (req.cmdline ? " " + *req.cmdline : "");
 	}
 	set_fault_from_env();
 

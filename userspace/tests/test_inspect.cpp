@@ -316,6 +316,24 @@ TEST(Binary, EmbedPinsTheLayoutItMade)
 	EXPECT_EQ(0x600u, pe.find(".s0")->raw_offset);
 }
 
+// --profile is refused before anything reaches the kernel: a profile the
+// image lacks, and any profile of an image without a parser (whose kernel
+// would keep "@N" on its command line)
+TEST(Binary, ProfileRefusedBeforeTheKernel)
+{
+	TempDir d;
+	auto s = [](std::string_view t) { return std::vector<std::uint8_t>(t.begin(), t.end()); };
+	write_bytes(d.path() / "plain.efi", tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)},
+						     {".profile", s("ID=a")}, {".profile", s("ID=b")}}));
+	CmdResult r = run("-l " + (d.path() / "plain.efi").string() + " --profile 2");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(std::string::npos, r.out.find("no profile 2; it has 0 (a), 1 (b) [ENOENT]")) << r.out;
+	r = run("-l " + (d.path() / "plain.efi").string() + " --profile b");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(std::string::npos, r.out.find("--profile: the image has no .bpf parser, and its kernel "
+						"would get \"@1\" on its command line [EINVAL]")) << r.out;
+}
+
 TEST(Binary, ErrorsAndExitCodes)
 {
 	CmdResult r = run("-l /nonexistent/uki.efi");
