@@ -23,7 +23,7 @@
  * (from 0) belong to profile N and replace the base's of the same name.
  * The parser uses the profile the caller selected (ctx->profile, the
  * "@N" of the command line); a UKI without .profile sections is profile
- * 0, and a profile the UKI lacks is refused (ENOENT).
+ * 0, and a profile the UKI lacks is refused (ERANGE).
  *
  * It produces what comes from the image only, which the image's manifest
  * (.kexecmf, written by `kexec-pe embed`) pins; the kernel checks that and
@@ -356,7 +356,7 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 		return w.err;
 	/* profile 0 of a UKI without profiles is its base */
 	if (w.want > w.at && w.want > 1)
-		return -ENOENT;
+		return -ERANGE;
 	override(&u->linux, &prof.linux);
 	override(&u->initrd, &prof.initrd);
 	override(&u->cmdline, &prof.cmdline);
