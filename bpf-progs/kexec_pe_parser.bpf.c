@@ -92,7 +92,18 @@ struct {
  * global data maps only where its feature probe (a socket filter) loads,
  * and a kernel without networking has none.
  */
+struct range {
+	__u64 off;
+	__u64 size;
+	bool seen;	/* even when empty: a second one is refused */
+};
+
+/* The UKI sections the parser uses, by index in struct scratch's sec[] */
+enum { SEC_LINUX, SEC_INITRD, SEC_CMDLINE, SEC_UCODE, SEC_KINDS };
+
 struct scratch {
+	/* the base's sections, then the selected profile's: [0, 4), [4, 8) */
+	struct range sec[2 * SEC_KINDS];
 	__u8 hdr[HDR_MAX];
 	__u8 zhdr[ZHDR_LEN];
 	char text[TEXT_BUF];
@@ -106,12 +117,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } kexec_pe_scratch SEC(".maps");
-
-struct range {
-	__u64 off;
-	__u64 size;
-	bool seen;	/* even when empty: a second one is refused */
-};
 
 struct uki {
 	struct range linux, initrd, cmdline, ucode;
@@ -260,8 +265,6 @@ __noinline int zboot_kernel(void *prog_ctx __arg_ctx, struct scratch *sc __arg_n
 
 struct walk {
 	struct scratch *sc;
-	struct uki *base;	/* the sections before the first .profile */
-	struct uki *prof;	/* those of the profile selected */
 	__u64 image_size;
 	__u32 n;	/* header bytes read */
 	__u32 table;	/* the section table's offset */
@@ -280,7 +283,7 @@ static long section_cb(__u64 i, void *data)
 	__u32 at = w->table + i * 40;
 	__u64 name, vsize, raw, off, size;
 	struct range *r;
-	struct uki *u;
+	__u32 k;
 
 	name = rd64(w->sc->hdr, w->n, at);
 	vsize = rd32(w->sc->hdr, w->n, at + 8);
@@ -296,22 +299,21 @@ static long section_cb(__u64 i, void *data)
 		w->at++;
 		return 0;
 	}
-	if (w->at == 0)
-		u = w->base;
-	else if (w->at == w->want)
-		u = w->prof;
-	else
+	if (w->at && w->at != w->want)
 		return 0;	/* another profile's */
 	if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
-		r = &u->linux;
+		k = SEC_LINUX;
 	else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
-		r = &u->initrd;
+		k = SEC_INITRD;
 	else if (name == NAME('.', 'c', 'm', 'd', 'l', 'i', 'n', 'e'))
-		r = &u->cmdline;
+		k = SEC_CMDLINE;
 	else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
-		r = &u->ucode;
+		k = SEC_UCODE;
 	else
 		return 0;
+	/* one slot computed, not a pointer chosen: one path for the verifier */
+	k += w->at ? SEC_KINDS : 0;
+	r = &w->sc->sec[k & (2 * SEC_KINDS - 1)];
 	if (r->seen) {
 		w->err = -ELIBBAD;	/* twice: which one counts? */
 		return 1;
@@ -322,11 +324,10 @@ static long section_cb(__u64 i, void *data)
 	return 0;
 }
 
-/* A profile's section, where it has one, replaces the base's */
-static void override(struct range *base, const struct range *prof)
+/* Section @k as the selected profile sees it: its own, else the base's */
+static __always_inline struct range *effective(struct scratch *sc, int k)
 {
-	if (prof->seen)
-		*base = *prof;
+	return sc->sec[SEC_KINDS + k].seen ? &sc->sec[SEC_KINDS + k] : &sc->sec[k];
 }
 
 /*
@@ -337,10 +338,9 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 			     __u32 n, struct uki *u __arg_nonnull)
 {
 	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
-	struct uki prof = {};
 	struct walk w = {
-		.sc = sc, .base = u, .prof = &prof, .image_size = ctx->image_size,
-		.n = n, .want = (__u64)ctx->profile + 1,
+		.sc = sc, .image_size = ctx->image_size, .n = n,
+		.want = (__u64)ctx->profile + 1,
 	};
 	__u32 pe, nsec;
 
@@ -351,16 +351,17 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 	w.table = pe + 24 + rd16(sc->hdr, n, pe + 20);
 	if (nsec > MAX_SECTIONS || w.table + nsec * 40 > n)
 		return -ELIBBAD;
+	__builtin_memset(sc->sec, 0, sizeof(sc->sec));
 	bpf_loop(nsec, section_cb, &w, 0);
 	if (w.err)
 		return w.err;
 	/* profile 0 of a UKI without profiles is its base */
 	if (w.want > w.at && w.want > 1)
 		return -ERANGE;
-	override(&u->linux, &prof.linux);
-	override(&u->initrd, &prof.initrd);
-	override(&u->cmdline, &prof.cmdline);
-	override(&u->ucode, &prof.ucode);
+	u->linux = *effective(sc, SEC_LINUX);
+	u->initrd = *effective(sc, SEC_INITRD);
+	u->cmdline = *effective(sc, SEC_CMDLINE);
+	u->ucode = *effective(sc, SEC_UCODE);
 	return 0;
 }
 
