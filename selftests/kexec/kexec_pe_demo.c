@@ -4,11 +4,14 @@
  * inspect the signed UKI /boot/pe/demo.efi and a signed UKI addon, show
  * that the same image with one byte changed is refused, load the UKI with
  * kexec-pe and the addon (whose .cmdline the kernel appends) and kexec
- * into the kernel its parser produced. kexec_pe_proof, from the UKI's own
+ * into the kernel its parser produced. Before that, a program that is not
+ * kexec-pe loads the UKI with a plain kexec_file_load(), as systemctl kexec
+ * does, through kexec-pe serve. kexec_pe_proof, from the UKI's own
  * initrd, proves in the second kernel what it got. The lines for the demo
  * start with "demo: ".
  */
 #include "../guest/bed.h"
+#include "../guest/serve.h"
 #include "kselftest_harness.h"
 
 #define UKI		"/boot/pe/demo.efi"
@@ -63,6 +66,29 @@ TEST(tampered_is_refused)
 	show("$ kexec-pe -l " TAMPERED "   (demo.efi with one byte of .linux changed after signing)",
 	     out);
 	ASSERT_NE(NULL, strstr(out, "[EPERM]"));
+}
+
+/* A caller that does not know the handshake, with the service running */
+TEST(served)
+{
+	struct bed_service sv;
+	char why[256];
+	int fd, err = 0;
+
+	ASSERT_EQ(0, bed_serve_start(&sv, 1, NULL, why, sizeof(why))) TH_LOG("%s", why);
+	fd = open(UKI, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	if (bed_kexec_file_load(fd, -1, NULL, KEXEC_FILE_NO_INITRAMFS))
+		err = errno;
+	close(fd);
+	printf("demo: $ kexec-pe serve &   (kexec-pe.service)\n");
+	printf("demo: a program that is not kexec-pe: kexec_file_load(\"%s\", no initrd, no command line) = %s\n",
+	       UKI, err ? bed_errno_name(err) : "0, loaded");
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(0, bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD));
+	EXPECT_EQ(0, bed_serve_stop(&sv));
+	ASSERT_LT(0, bed_read_file(sv.log, out, sizeof(out)));
+	show("kexec-pe serve's log:", out);
 }
 
 TEST(load)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace kexecpe {
@@ -151,6 +152,23 @@ void write_file(const std::string &path, std::span<const std::uint8_t> data)
 	UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC, "create");
 
 	write_all(fd.get(), path, data);
+}
+
+UniqueFd make_eventfd(const std::string &what)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	if (fd < 0)
+		throw_errno("eventfd", what);
+	return UniqueFd(fd);
+}
+
+void signal_eventfd(int fd, const std::string &what)
+{
+	std::uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		throw_errno(what, "signal");
 }
 
 } // namespace kexecpe

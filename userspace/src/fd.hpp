@@ -71,6 +71,11 @@ private:
 std::vector<std::uint8_t> read_all(int fd, const std::string &path, std::size_t limit);
 std::vector<std::uint8_t> read_file(const std::string &path, std::size_t limit);
 
+// An eventfd (EFD_CLOEXEC) at 0, named @what in errors
+UniqueFd make_eventfd(const std::string &what);
+// Add 1 to the eventfd @fd; throws Error naming @what
+void signal_eventfd(int fd, const std::string &what);
+
 // Write all of @data to @path (created 0644, truncated); throws Error
 void write_file(const std::string &path, std::span<const std::uint8_t> data);
 // Write all of @data to @fd (named @path in errors) and fsync it

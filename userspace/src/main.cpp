@@ -10,6 +10,7 @@
 #include "fd.hpp"
 #include "inspect.hpp"
 #include "options.hpp"
+#include "serve.hpp"
 #include "session.hpp"
 
 #include <linux/kexec_pe.h>
@@ -240,6 +241,18 @@ int do_embed(const Options &o)
 	return 0;
 }
 
+int do_serve(const Options &o)
+{
+	ServeOptions so;
+	KernelInterface k = real_kernel(o.debug);
+
+	so.timeout_ms = o.timeout_ms;
+	so.debug = o.debug;
+	return serve(so, k, [](const std::string &m) {
+		std::fprintf(stderr, "kexec-pe serve: %s\n", m.c_str());
+	});
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -270,6 +283,7 @@ int main(int argc, char **argv)
 		case Action::Status: return do_status(o);
 		case Action::Inspect: return do_inspect(o);
 		case Action::Embed: return do_embed(o);
+		case Action::Serve: return do_serve(o);
 		}
 	} catch (const Error &e) {
 		std::fprintf(stderr, "kexec-pe: %s\n", e.what());

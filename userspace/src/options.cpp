@@ -178,6 +178,7 @@ JsonMode parse_json(const char *arg)
 // they would do nothing.
 enum Scope : unsigned {
 	kLoadScope = 1, kUnloadExecScope = 2, kStatusScope = 4, kInspectScope = 8, kEmbedScope = 16,
+	kServeScope = 32,
 	kKexecTools = kLoadScope | kUnloadExecScope | kStatusScope,
 };
 
@@ -188,13 +189,15 @@ unsigned option_scope(int c)
 		return kInspectScope;
 	case OPT_BPF: case 'o': case OPT_SECTION: case OPT_NO_CHECK: case OPT_NO_MANIFEST: case OPT_ADD:
 		return kEmbedScope;
-	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR: case OPT_TIMEOUT:
+	case OPT_TIMEOUT:
+		return kLoadScope | kServeScope;
+	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR:
 	case OPT_PROFILE:
 		return kLoadScope;
 	case OPT_INITRD: case OPT_APPEND: case OPT_REUSE: case 't':
 		return kLoadScope | kStatusScope;
 	case 'd':
-		return kKexecTools | kInspectScope | kEmbedScope;
+		return kKexecTools | kInspectScope | kEmbedScope | kServeScope;
 	default:	// -y, -s, -a, -x, -i and the ignored ones
 		return kKexecTools;
 	}
@@ -205,7 +208,9 @@ std::string scope_name(unsigned scope)
 	switch (scope) {
 	case kInspectScope: return "kexec-pe inspect";
 	case kEmbedScope: return "kexec-pe embed";
+	case kServeScope: return "kexec-pe serve";
 	case kLoadScope: return "loading a kernel (-l, -p or -f IMAGE)";
+	case kLoadScope | kServeScope: return "loading a kernel (-l, -p or -f IMAGE) and kexec-pe serve";
 	default: return "kexec-tools' actions (-l, -p, -u, -e, -f, -S)";
 	}
 }
@@ -311,12 +316,20 @@ Words scan(std::vector<std::string> &store, Options &o)
 	return w;
 }
 
-// kexec-pe inspect|embed IMAGE
+// kexec-pe inspect|embed IMAGE, kexec-pe serve
 Options subcommand(Options o, const std::string &sub, const Words &w)
 {
 	if (w.l || w.p || w.u || w.e || w.S || w.f)
 		bad(sub + " takes no -l, -p, -u, -e, -f or -S");
-	check_scope(w.given, sub == "inspect" ? kInspectScope : kEmbedScope, "kexec-pe " + sub);
+	check_scope(w.given, sub == "inspect" ? kInspectScope : sub == "embed" ? kEmbedScope :
+		    kServeScope, "kexec-pe " + sub);
+	if (sub == "serve") {
+		if (!w.rest.empty())
+			bad("kexec-pe serve takes no IMAGE, but '" + w.rest[0] + "' was given",
+			    "it serves every image other processes load; load one yourself with -l IMAGE");
+		o.action = Action::Serve;
+		return o;
+	}
 	if (w.rest.size() != 1)
 		bad("kexec-pe " + sub + " takes one IMAGE" +
 		    (w.rest.empty() ? "" : ", not " + std::to_string(w.rest.size())));
@@ -398,7 +411,8 @@ Options parse_options(const std::vector<std::string> &args)
 	// action came first (kexec-pe -l inspect loads a file named inspect)
 	bool action;
 	std::size_t first = check_words(store, &action);
-	if (first && !action && (store[first] == "inspect" || store[first] == "embed")) {
+	if (first && !action && (store[first] == "inspect" || store[first] == "embed" ||
+				 store[first] == "serve")) {
 		sub = store[first];
 		store.erase(store.begin() + first);
 	}
@@ -466,6 +480,7 @@ std::string usage(const std::string &prog)
 	"       kexec-pe inspect [--json[=pretty|short|off]] IMAGE\n"
 	"       kexec-pe embed --bpf PARSER.bpf.o [--section NAME] [--no-check]\n"
 	"                      [--no-manifest] [--add] -o OUTPUT IMAGE\n"
+	"       kexec-pe serve [--timeout SECONDS] [-d]\n"
 	"\n"
 	"Load a kernel with kexec_file_load(2). A PE image that carries a BPF parser\n"
 	"in a .bpf section (a signed UKI or EFI zboot kernel) is verified by the\n"
@@ -488,6 +503,10 @@ std::string usage(const std::string &prog)
 	"                          of what the project's parser produces from IMAGE\n"
 	"                          (the kernel refuses any other result); drops the\n"
 	"                          old signature: sign OUTPUT again (sbsign)\n"
+	"  serve                   stay resident and attach the parser for every\n"
+	"                          kexec_file_load(2) by a process that is no loader\n"
+	"                          itself (systemctl kexec, kexec -s), one at a time;\n"
+	"                          until SIGTERM (kexec-pe.service)\n"
 	"\n"
 	"Options:\n"
 	"      --initrd FILE, --ramdisk FILE\n"
@@ -509,7 +528,8 @@ std::string usage(const std::string &prog)
 	"                          (default IMAGE.extra.d)\n"
 	"      --no-addons         do not look in those directories\n"
 	"      --timeout SECONDS   how long the kernel waits for the parser, at\n"
-	"                          most the sysctl kernel.kexec_pe.timeout_ms\n"
+	"                          most the sysctl kernel.kexec_pe.timeout_ms (with\n"
+	"                          serve: for each session it serves)\n"
 	"  -d, --debug             print each step of the load with its time, and ask\n"
 	"                          the kernel for its details (KEXEC_FILE_DEBUG)\n"
 	"  -y, --no-sync           -e without sync(2)\n"

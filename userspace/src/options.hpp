@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // The command line: kexec-tools' options for what kexec-pe does, and the
-// inspect and embed subcommands.
+// inspect, embed and serve subcommands.
 #pragma once
 
 #include "inspect.hpp"
@@ -11,7 +11,7 @@
 
 namespace kexecpe {
 
-enum class Action { Load, LoadExec, Unload, Exec, Status, Inspect, Embed, Help, Version };
+enum class Action { Load, LoadExec, Unload, Exec, Status, Inspect, Embed, Serve, Help, Version };
 
 struct Options {
 	Action action = Action::Help;
@@ -26,7 +26,7 @@ struct Options {
 	bool discover_addons = true;		// --no-addons: false
 	std::string addons_dir = "/etc/kexec-pe/addons";	// --addons-dir
 	std::string extra_dir;			// --extra-dir; "": <IMAGE>.extra.d
-	unsigned timeout_ms = 0;		// 0: the kernel's
+	unsigned timeout_ms = 0;		// 0: the kernel's (a load, serve)
 	bool debug = false;
 	bool sync = true;			// -e: sync(2) first
 	JsonMode json = JsonMode::Off;		// inspect --json[=MODE]

@@ -35,23 +35,6 @@ constexpr Step kAllSteps[] = {
 	Step::Signalled, Step::Returned, Step::Detached,
 };
 
-UniqueFd make_eventfd(const std::string &what)
-{
-	int fd = eventfd(0, EFD_CLOEXEC);
-
-	if (fd < 0)
-		throw_errno("eventfd", what);
-	return UniqueFd(fd);
-}
-
-void signal_eventfd(int fd, const std::string &what)
-{
-	std::uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) != sizeof(one))
-		throw_errno(what, "signal");
-}
-
 bool is_signalled(int fd)
 {
 	pollfd p = {fd, POLLIN, 0};
@@ -65,56 +48,6 @@ public:
 	BpfObject obj;
 	ParserLink link;
 };
-
-// Register @notify/@done with the kernel; the registration lives as long as
-// the returned fd stays open
-UniqueFd register_loader(const KernelInterface &k, const std::string &image, int notify,
-			 int done, unsigned timeout_ms)
-{
-	const std::string path = k.proc_dir + "/loader";
-	kexec_pe_register reg = {};
-
-	reg.version = KEXEC_PE_ABI_VERSION;
-	reg.notify_fd = notify;
-	reg.done_fd = done;
-	reg.timeout_ms = timeout_ms;
-	int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		throw Error(ENOENT, image, "the image carries a .bpf parser but this kernel has no " +
-			    k.proc_dir, "boot a kernel built with CONFIG_KEXEC_PE_BPF=y to load it");
-	if (fd < 0 && (errno == EPERM || errno == EACCES))
-		throw Error(errno, path, "cannot register as the loader",
-			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
-	if (fd < 0)
-		throw_errno(path, "open");
-	UniqueFd reg_fd(fd);
-	int err = -k.loader_ioctl(fd, KEXEC_PE_IOC_REGISTER, &reg);
-	if (!err)
-		return reg_fd;
-	switch (err) {
-	case ENOTTY:
-		throw Error(err, path, "the kernel's kexec_pe interface has no KEXEC_PE_IOC_REGISTER "
-			    "(an earlier version of the series)", "use the kexec-pe built for this kernel");
-	case EPERM:
-		throw Error(err, path, "cannot register as the loader",
-			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
-	case EPROTO:
-		throw Error(err, path, "the kernel speaks another version of the kexec_pe interface "
-			    "(this kexec-pe speaks " + std::to_string(KEXEC_PE_ABI_VERSION) + ")",
-			    "use the kexec-pe built for this kernel");
-	case EBUSY:
-		throw Error(err, path, "this process is registered already");
-	case ENOSPC:
-		throw Error(err, path, "too many loaders are registered",
-			    "wait for other kexec-pe runs to finish");
-	case EINVAL:
-		throw Error(err, path, "the kernel refused the registration (timeout " +
-			    std::to_string(timeout_ms) + " ms, at most " +
-			    std::to_string(KEXEC_PE_TIMEOUT_MAX_MS) + ")");
-	default:
-		throw Error(err, path, std::string("register: ") + std::strerror(err));
-	}
-}
 
 // Hand each addon and side-car file to the registration
 // (KEXEC_PE_IOC_ADD_FILE), under the name the parser's map gives it: the
@@ -255,6 +188,67 @@ std::string verified(const bpf_program *prog)
 
 } // namespace
 
+UniqueFd register_loader(const KernelInterface &k, const std::string &image, int notify,
+			 int done, unsigned timeout_ms, std::uint32_t flags)
+{
+	const std::string path = k.proc_dir + "/loader";
+	kexec_pe_register reg = {};
+
+	reg.version = KEXEC_PE_ABI_VERSION;
+	reg.notify_fd = notify;
+	reg.done_fd = done;
+	reg.timeout_ms = timeout_ms;
+	reg.flags = flags;
+	int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && (flags & KEXEC_PE_REGISTER_SERVE))
+		throw Error(ENOENT, k.proc_dir, "this kernel has no PE-BPF loader: there is nothing to serve",
+			    "boot a kernel built with CONFIG_KEXEC_PE_BPF=y (kexec-pe.service starts only there)");
+	if (fd < 0 && errno == ENOENT)
+		throw Error(ENOENT, image, "the image carries a .bpf parser but this kernel has no " +
+			    k.proc_dir, "boot a kernel built with CONFIG_KEXEC_PE_BPF=y to load it");
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		throw Error(errno, path, "cannot register as the loader",
+			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
+	if (fd < 0)
+		throw_errno(path, "open");
+	UniqueFd reg_fd(fd);
+	int err = -k.loader_ioctl(fd, KEXEC_PE_IOC_REGISTER, &reg);
+	if (!err)
+		return reg_fd;
+	switch (err) {
+	case ENOTTY:
+		throw Error(err, path, "the kernel's kexec_pe interface has no KEXEC_PE_IOC_REGISTER "
+			    "(an earlier version of the series)", "use the kexec-pe built for this kernel");
+	case EPERM:
+		throw Error(err, path, "cannot register as the loader",
+			    "loading a kernel needs CAP_SYS_BOOT: run kexec-pe as root");
+	case EPROTO:
+		throw Error(err, path, "the kernel speaks another version of the kexec_pe interface "
+			    "(this kexec-pe speaks " + std::to_string(KEXEC_PE_ABI_VERSION) + ")",
+			    "use the kexec-pe built for this kernel");
+	case EBUSY:
+		if (flags & KEXEC_PE_REGISTER_SERVE)
+			throw Error(err, path, "another process serves kexec_file_load() already",
+				    "see which one: grep server_pid /proc/kexec_pe/status; "
+				    "run one kexec-pe serve (kexec-pe.service) at a time");
+		throw Error(err, path, "this process is registered already");
+	case ENOSPC:
+		throw Error(err, path, "too many loaders are registered",
+			    "wait for other kexec-pe runs to finish");
+	case EINVAL:
+		if (flags & KEXEC_PE_REGISTER_SERVE)
+			throw Error(err, path, "this kernel's kexec_pe cannot serve other processes "
+				    "(no KEXEC_PE_REGISTER_SERVE), or refused the timeout",
+				    "use the kexec-pe built for this kernel; its own loads "
+				    "(kexec-pe -l) work without serve");
+		throw Error(err, path, "the kernel refused the registration (timeout " +
+			    std::to_string(timeout_ms) + " ms, at most " +
+			    std::to_string(KEXEC_PE_TIMEOUT_MAX_MS) + ")");
+	default:
+		throw Error(err, path, std::string("register: ") + std::strerror(err));
+	}
+}
+
 ImageProbe probe_image(std::span<const std::uint8_t> bytes, const std::string &name, bool maps)
 {
 	ImageProbe p;
@@ -370,6 +364,32 @@ void set_fault_from_env()
 			g_fault = s;
 }
 
+LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &object,
+			 const LibbpfLog &log, Trace *trace)
+{
+	LoadedParser p;
+
+	p.obj = open_bpf(elf, object, log);
+	p.parts = find_parser(p.obj.get(), object);
+	prepare_parser(p.obj.get(), p.parts);
+	// only the parser is loaded: other programs of the object stay out
+	// (libbpf loads the struct_ops programs its maps refer to)
+	bpf_program *q;
+	bpf_object__for_each_program(q, p.obj.get())
+		if (bpf_program__type(q) != BPF_PROG_TYPE_STRUCT_OPS)
+			bpf_program__set_autoload(q, false);
+	if (trace)
+		trace->step(Step::ObjectOpened, bpf_program__name(p.parts.parse));
+	if (int err = bpf_object__load(p.obj.get()))
+		throw Error(-err, object, "the kernel refused to load the parser: " +
+			    log.last_line(),
+			    "-d shows the verifier's log; the parser was built for another kernel or is broken");
+	p.verified = verified(p.parts.parse);
+	if (trace)
+		trace->step(Step::Loaded, p.verified);
+	return p;
+}
+
 std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,
 						   const std::vector<std::string> &files,
 						   const std::string &object, Trace &trace,
@@ -377,28 +397,14 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 {
 	auto p = std::make_unique<LibbpfParser>();
 	LibbpfLog log(echo);
+	LoadedParser loaded = load_parser(elf, object, log, &trace);
 
-	p->obj = open_bpf(elf, object, log);
-	ParserParts parser = find_parser(p->obj.get(), object);
-	bpf_program *prog = parser.parse;
-	prepare_parser(p->obj.get(), parser);
-	// only the parser is loaded: other programs of the object stay out
-	// (libbpf loads the struct_ops programs its maps refer to)
-	bpf_program *q;
-	bpf_object__for_each_program(q, p->obj.get())
-		if (bpf_program__type(q) != BPF_PROG_TYPE_STRUCT_OPS)
-			bpf_program__set_autoload(q, false);
-	trace.step(Step::ObjectOpened, bpf_program__name(prog));
-	if (int err = bpf_object__load(p->obj.get()))
-		throw Error(-err, object, "the kernel refused to load the parser: " +
-			    log.last_line(),
-			    "-d shows the verifier's log; the parser was built for another kernel or is broken");
-	trace.step(Step::Loaded, verified(prog));
+	p->obj = std::move(loaded.obj);
 	fill_files_map(p->obj.get(), files, object);
 	trace.step(Step::FilesSet, std::to_string(files.size()) + " files");
 	if (stopped())
 		return nullptr;
-	p->link = attach_parser(parser, object, log);
+	p->link = attach_parser(loaded.parts, object, log);
 	trace.step(Step::Attached);
 	return p;
 }
@@ -466,7 +472,7 @@ LoadOutcome load(const LoadRequest &req, KernelInterface &k, Trace &trace)
 
 	Shared s{k, req, trace, {}, make_eventfd("notify"), make_eventfd("done"),
 		 make_eventfd("stop"), {}, {}, out};
-	s.reg = register_loader(k, req.image, s.notify.get(), s.done.get(), req.timeout_ms);
+	s.reg = register_loader(k, req.image, s.notify.get(), s.done.get(), req.timeout_ms, 0);
 	hand_over_files(k, s.reg.get(), req);
 	trace.step(Step::Registered, "notify_fd " + std::to_string(s.notify.get()) +
 		   ", done_fd " + std::to_string(s.done.get()) + ", timeout " +

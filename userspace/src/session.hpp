@@ -15,10 +15,12 @@
 // (-ECANCELED) instead of waiting for its timeout.
 #pragma once
 
+#include "bpf.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,6 +89,18 @@ std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t>
 						   const std::string &object, Trace &trace,
 						   const StoppedFn &stopped, bool echo = false);
 
+// A parser loaded by libbpf (the verifier accepted it), not attached
+struct LoadedParser {
+	BpfObject obj;
+	ParserParts parts{};
+	std::string verified;	// "N instructions verified", or empty
+};
+// Open @elf (which must outlive the object), load its parser and nothing
+// else; @trace, if given, gets the ObjectOpened and Loaded steps. Throws
+// Error with the verifier's last lines.
+LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &object,
+			 const LibbpfLog &log, Trace *trace = nullptr);
+
 // The kernel as the session sees it
 struct KernelInterface {
 	std::string proc_dir = "/proc/kexec_pe";
@@ -99,6 +113,13 @@ struct KernelInterface {
 };
 // The running kernel; @debug echoes libbpf's messages
 KernelInterface real_kernel(bool debug = false);
+
+// Register this process as a loader (KEXEC_PE_IOC_REGISTER) with the
+// eventfds @notify and @done, @flags (KEXEC_PE_REGISTER_*); the
+// registration lasts while the returned fd stays open. @what names the
+// image or the service in errors. Throws Error with what to do.
+UniqueFd register_loader(const KernelInterface &k, const std::string &what, int notify,
+			 int done, unsigned timeout_ms, std::uint32_t flags);
 
 struct LoadRequest {
 	std::string image;

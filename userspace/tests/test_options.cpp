@@ -155,6 +155,31 @@ TEST(Options, Subcommands)
 	EXPECT_FALSE(parse({"kexec-pe", "embed", "--no-check", "--bpf", "x", "-o", "o", "i"}).check_bpf);
 }
 
+// kexec-pe serve: no IMAGE, only --timeout and -d; "kexec-pe -l serve"
+// still loads a file of that name
+TEST(Options, Serve)
+{
+	Options s = parse({"kexec-pe", "serve"});
+	EXPECT_EQ(Action::Serve, s.action);
+	EXPECT_EQ(0u, s.timeout_ms);
+	Options t = parse({"kexec-pe", "-d", "serve", "--timeout", "30"});
+	EXPECT_EQ(Action::Serve, t.action);
+	EXPECT_EQ(30000u, t.timeout_ms);
+	EXPECT_TRUE(t.debug);
+	Options l = parse({"kexec-pe", "-l", "serve"});
+	EXPECT_EQ(Action::Load, l.action);
+	EXPECT_EQ("serve", l.image);
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "serve", "uki.efi"})
+				   .find("serve takes no IMAGE, but 'uki.efi' was given"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "serve", "--addon", "a.addon.efi"})
+				   .find("--addon does not apply to kexec-pe serve"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "serve", "--profile", "1"})
+				   .find("--profile does not apply to kexec-pe serve"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "serve", "-e"}).find("takes no -l, -p, -u, -e"));
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "-u", "--timeout", "5"})
+				   .find("it is for loading a kernel (-l, -p or -f IMAGE) and kexec-pe serve"));
+}
+
 TEST(Options, HelpAndVersion)
 {
 	EXPECT_EQ(Action::Help, parse({"kexec-pe", "--help"}).action);
