@@ -48,31 +48,6 @@ UniqueFd stop_signals()
 	return UniqueFd(fd);
 }
 
-// sd_notify(3)'s datagram to $NOTIFY_SOCKET (a path, or @ for the abstract
-// namespace), written out so that the static guest build needs no
-// libsystemd; nothing without the variable
-void notify_systemd(const std::string &state)
-{
-	const char *path = std::getenv("NOTIFY_SOCKET");
-	sockaddr_un sa = {};
-
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    std::strlen(path) >= sizeof(sa.sun_path))
-		return;
-	sa.sun_family = AF_UNIX;
-	std::strcpy(sa.sun_path, path);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	if (!fd)
-		return;
-	socklen_t len = offsetof(sockaddr_un, sun_path) + std::strlen(path);
-	// best effort, as sd_notify(): a service manager that is gone
-	// changes nothing here
-	(void)sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
-		     reinterpret_cast<const sockaddr *>(&sa), len);
-}
-
 class Service {
 public:
 	Service(const ServeOptions &o, KernelInterface &k, const ServeLog &log)
@@ -175,6 +150,28 @@ private:
 };
 
 } // namespace
+
+void notify_systemd(const std::string &state)
+{
+	const char *path = std::getenv("NOTIFY_SOCKET");
+	sockaddr_un sa = {};
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    std::strlen(path) >= sizeof(sa.sun_path))
+		return;
+	sa.sun_family = AF_UNIX;
+	std::strcpy(sa.sun_path, path);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return;
+	socklen_t len = offsetof(sockaddr_un, sun_path) + std::strlen(path);
+	// best effort, as sd_notify(): a service manager that is gone
+	// changes nothing here
+	(void)sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
+		     reinterpret_cast<const sockaddr *>(&sa), len);
+}
 
 int serve(const ServeOptions &opts, KernelInterface &k, const ServeLog &log)
 {

@@ -33,4 +33,10 @@ using ServeLog = std::function<void(const std::string &)>;
 // serving goes on. Tells systemd READY=1 once registered ($NOTIFY_SOCKET).
 int serve(const ServeOptions &opts, KernelInterface &k, const ServeLog &log);
 
+// sd_notify(3)'s datagram of @state ("READY=1") to $NOTIFY_SOCKET (a path,
+// or @ for the abstract namespace), as the protocol documents it, so that
+// the static guest build needs no libsystemd; nothing without the variable
+// or when the manager is gone
+void notify_systemd(const std::string &state);
+
 } // namespace kexecpe
