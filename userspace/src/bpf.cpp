@@ -227,18 +227,38 @@ void prepare_parser(bpf_object *obj, const ParserParts &p)
 	bpf_map__set_map_flags(p.ops, bpf_map__map_flags(p.ops) | kMapFlagLink);
 }
 
+namespace {
+
+Error attach_error(int err, const std::string &object, const LibbpfLog &log)
+{
+	return Error(err, object, "cannot register the parser (struct " +
+		     std::string(kParserOps) + "): " + std::strerror(err) +
+		     (log.last_line().empty() ? "" : " (libbpf: " + log.last_line() + ")"),
+		     err == EPERM ? "the kernel takes the parser of a registered loader only" :
+		     err == EBUSY ? "this process has a parser registered already" :
+		     err == ESTALE ? "the session it was read for is over; the next one exposes its own" :
+		     "-d shows libbpf's messages");
+}
+
+} // namespace
+
+ParserLink attach_parser_again(const ParserParts &p, const std::string &object,
+			       const LibbpfLog &log)
+{
+	int fd = bpf_link_create(bpf_map__fd(p.ops), 0, kAttachStructOps, nullptr);
+
+	if (fd < 0)
+		throw attach_error(errno, object, log);
+	ParserLink l;
+	l.fd = UniqueFd(fd);
+	return l;
+}
+
 ParserLink attach_parser(const ParserParts &p, const std::string &object,
 			 const LibbpfLog &log)
 {
 	ParserLink l;
-	auto fail = [&](int err) {
-		return Error(err, object, "cannot register the parser (struct " +
-			     std::string(kParserOps) + "): " + std::strerror(err) +
-			     (log.last_line().empty() ? "" : " (libbpf: " + log.last_line() + ")"),
-			     err == EPERM ? "the kernel takes the parser of a registered loader only" :
-			     err == EBUSY ? "this process has a parser registered already" :
-			     "-d shows libbpf's messages");
-	};
+	auto fail = [&](int err) { return attach_error(err, object, log); };
 
 	// sets the map's value (its programs); from libbpf 1.2 on, makes the
 	// link of a BPF_F_LINK map too

@@ -119,6 +119,12 @@ struct ParserLink {
 ParserLink attach_parser(const ParserParts &p, const std::string &object,
 			 const LibbpfLog &log);
 
+// Register again a parser attached before, whose link was destroyed: a new
+// link only (its map's value was set once, and the kernel refuses setting
+// it again: libbpf before 1.2 would). Throws Error as attach_parser().
+ParserLink attach_parser_again(const ParserParts &p, const std::string &object,
+			       const LibbpfLog &log);
+
 // Fill the files map of a loaded @obj with @files, in order, from key 0.
 // Throws Error: ENOENT when files are given and the parser has no such
 // map, E2BIG for more files than entries, ENAMETOOLONG for a path longer

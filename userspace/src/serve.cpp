@@ -100,45 +100,62 @@ private:
 	}
 
 	// One session: read its parser, attach it (the kept one when the
-	// bytes are the same), signal. On failure the registration ends, so
-	// that the kernel cancels the session at once, and is made again.
+	// bytes are the same), signal. A session that is over before that
+	// (its caller killed, its time out) is let go; on any other failure
+	// the registration ends, so that the kernel cancels the session at
+	// once, and is made again.
 	void session()
 	{
 		const std::string object = k_.proc_dir + "/bpf";
+		const std::string name = "session " + std::to_string(++sessions_) + ": ";
 		std::string how;
 
-		sessions_++;
 		// the kernel forgot the last session's parser when it ended
 		kept_.link = {};
 		try {
-			std::vector<std::uint8_t> elf = read_file(object, KEXEC_PE_BPF_MAX);
 			LibbpfLog lg(o_.debug);
+			std::vector<std::uint8_t> elf;
 
+			try {
+				elf = read_file(object, KEXEC_PE_BPF_MAX);
+			} catch (const Error &e) {
+				if (e.code() != ENODATA && e.code() != ESTALE)
+					throw;
+				log_(name + "over before its parser was read [" + errno_name(e.code()) + "]");
+				return;
+			}
 			if (!kept_.parser.obj || elf != kept_.elf) {
 				kept_.parser = {};
 				kept_.elf = std::move(elf);
 				kept_.parser = load_parser(kept_.elf, object, lg);
-				how = "loaded" + (kept_.parser.verified.empty() ? std::string() :
-						  ", " + kept_.parser.verified);
+				how = " loaded" + (kept_.parser.verified.empty() ? std::string() :
+						   " (" + kept_.parser.verified + ")") + " and attached";
+				kept_.link = attach_parser(kept_.parser.parts, object, lg);
 			} else {
-				how = "the last session's, attached again without the verifier";
+				how = ", the last session's: attached again without the verifier";
+				reset_globals(kept_.parser, object);
+				kept_.link = attach_parser_again(kept_.parser.parts, object, lg);
 			}
-			kept_.link = attach_parser(kept_.parser.parts, object, lg);
 			signal_eventfd(done_.get(), "done eventfd");
-			log_("session " + std::to_string(sessions_) + ": parser of " +
-			     std::to_string(kept_.elf.size()) + " bytes " + how + "; attached");
-			notify_systemd("STATUS=served " + std::to_string(sessions_) + " sessions");
+			log_(name + "parser of " + std::to_string(kept_.elf.size()) + " bytes" + how);
+			notify_systemd("STATUS=served " + std::to_string(++served_) + " loads");
 			return;
 		} catch (const Error &e) {
-			log_("session " + std::to_string(sessions_) + ": " + e.what());
+			if (e.code() == ESTALE) {
+				// the session it was read for gave up meanwhile
+				log_(name + e.what());
+				return;
+			}
+			log_(name + e.what());
+		} catch (const std::exception &e) {
+			log_(name + e.what());
 		}
 		kept_.link = {};
 		kept_.parser = {};
 		kept_.elf.clear();
 		reg_.reset();
 		register_();
-		log_("session " + std::to_string(sessions_) +
-		     ": failed; registration ended (the kernel cancels the load: ECANCELED) and made again");
+		log_(name + "failed; registration ended (the kernel cancels the load: ECANCELED) and made again");
 	}
 
 	const ServeOptions &o_;
@@ -146,7 +163,7 @@ private:
 	const ServeLog &log_;
 	UniqueFd notify_, done_, stop_, reg_;
 	Kept kept_;
-	unsigned long sessions_ = 0;
+	unsigned long sessions_ = 0, served_ = 0;
 };
 
 } // namespace

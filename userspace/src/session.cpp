@@ -380,6 +380,17 @@ LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &o
 			bpf_program__set_autoload(q, false);
 	if (trace)
 		trace->step(Step::ObjectOpened, bpf_program__name(p.parts.parse));
+	// before the load: afterwards libbpf's copy is the map itself
+	bpf_map *m;
+	bpf_object__for_each_map(m, p.obj.get()) {
+		std::size_t size = 0;
+		const void *v = bpf_map__initial_value(m, &size);
+
+		if (v && size && !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG)) {
+			const auto *b = static_cast<const std::uint8_t *>(v);
+			p.initial.emplace_back(m, std::vector<std::uint8_t>(b, b + size));
+		}
+	}
 	if (int err = bpf_object__load(p.obj.get()))
 		throw Error(-err, object, "the kernel refused to load the parser: " +
 			    log.last_line(),
@@ -388,6 +399,15 @@ LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &o
 	if (trace)
 		trace->step(Step::Loaded, p.verified);
 	return p;
+}
+
+void reset_globals(const LoadedParser &p, const std::string &object)
+{
+	const std::uint32_t zero = 0;
+
+	for (const auto &[map, value] : p.initial)
+		if (bpf_map_update_elem(bpf_map__fd(map), &zero, value.data(), BPF_ANY))
+			throw_errno(object + ": map " + bpf_map__name(map), "reset its global data");
 }
 
 std::unique_ptr<AttachedParser> attach_with_libbpf(std::span<const std::uint8_t> elf,

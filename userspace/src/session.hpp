@@ -94,12 +94,17 @@ struct LoadedParser {
 	BpfObject obj;
 	ParserParts parts{};
 	std::string verified;	// "N instructions verified", or empty
+	// its writable global data (.data, .bss) as the object file has it
+	std::vector<std::pair<bpf_map *, std::vector<std::uint8_t>>> initial;
 };
 // Open @elf (which must outlive the object), load its parser and nothing
 // else; @trace, if given, gets the ObjectOpened and Loaded steps. Throws
 // Error with the verifier's last lines.
 LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &object,
 			 const LibbpfLog &log, Trace *trace = nullptr);
+// Put the parser's writable global data back as it was loaded, so that a
+// parser registered again starts as the first time; throws Error
+void reset_globals(const LoadedParser &p, const std::string &object);
 
 // The kernel as the session sees it
 struct KernelInterface {
