@@ -127,17 +127,31 @@ TEST(the_service_serves_a_plain_caller)
 	show_log(_metadata, &sv);
 }
 
-TEST(the_service_killed_during_a_load_leaves_the_next_one_working)
+/* The handshake's sysctl raised for a test, put back however it ends */
+FIXTURE(long_wait) {
+	char timeout[32];
+};
+
+FIXTURE_SETUP(long_wait)
 {
-	char why[256], timeout[32] = "";
+	ASSERT_LT(0, bed_read_file(TIMEOUT_SYSCTL, self->timeout, sizeof(self->timeout)));
+	/* the session waits for the stopped service until it is killed */
+	ASSERT_EQ(0, bed_write_file(TIMEOUT_SYSCTL, "600000"));
+}
+
+FIXTURE_TEARDOWN(long_wait)
+{
+	EXPECT_EQ(0, bed_write_file(TIMEOUT_SYSCTL, self->timeout));
+}
+
+TEST_F(long_wait, the_service_killed_during_a_load_leaves_the_next_one_working)
+{
 	struct bed_service sv;
 	int status, i;
+	char why[256];
 	pid_t caller;
 
 	ASSERT_TRUE(bed_param("bed.image", image, sizeof(image))) TH_LOG("no bed.image=");
-	/* the session waits for the stopped service until it is killed */
-	ASSERT_LT(0, bed_read_file(TIMEOUT_SYSCTL, timeout, sizeof(timeout)));
-	ASSERT_EQ(0, bed_write_file(TIMEOUT_SYSCTL, "600000"));
 	ASSERT_EQ(0, bed_serve_start(&sv, 2, "--timeout=600", why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_EQ(0, kill(sv.pid, SIGSTOP));
 	caller = fork();
@@ -162,7 +176,6 @@ TEST(the_service_killed_during_a_load_leaves_the_next_one_working)
 	EXPECT_EQ(0, plain_load(-1));
 	EXPECT_EQ(0, unload());
 	EXPECT_EQ(0, bed_serve_stop(&sv));
-	EXPECT_EQ(0, bed_write_file(TIMEOUT_SYSCTL, timeout));
 }
 
 /* Last: loaded by a plain caller through the service, then kexec -e */
