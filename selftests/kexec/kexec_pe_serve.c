@@ -178,8 +178,22 @@ TEST_F(long_wait, the_service_killed_during_a_load_leaves_the_next_one_working)
 	EXPECT_EQ(0, bed_serve_stop(&sv));
 }
 
-/* Last: loaded by a plain caller through the service, then kexec -e */
-TEST(load)
+/*
+ * Last (the harness runs TEST()s, then each fixture's in order): loaded by
+ * a plain caller through the service, then kexec -e
+ */
+FIXTURE(last) {
+};
+
+FIXTURE_SETUP(last)
+{
+}
+
+FIXTURE_TEARDOWN(last)
+{
+}
+
+TEST_F(last, load)
 {
 	unsigned long long rnd = 0;
 	struct bed_service sv;

@@ -386,7 +386,8 @@ LoadedParser load_parser(std::span<const std::uint8_t> elf, const std::string &o
 		std::size_t size = 0;
 		const void *v = bpf_map__initial_value(m, &size);
 
-		if (v && size && !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG)) {
+		if (v && size && bpf_map__type(m) == BPF_MAP_TYPE_ARRAY &&
+		    !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG)) {
 			const auto *b = static_cast<const std::uint8_t *>(v);
 			p.initial.emplace_back(m, std::vector<std::uint8_t>(b, b + size));
 		}
