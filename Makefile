@@ -43,7 +43,8 @@ help:
 	@echo "                            kernel's PE/COFF reader compiled unchanged) for"
 	@echo "                            FUZZ_SECONDS=$(FUZZ_SECONDS) each, then the in-VM fuzz loop"
 	@echo "                            on the x86_64 debug kernel as long (FUZZ_VM=0: not)"
-	@echo "  make install              kexec-pe and kexec-pe.8 under PREFIX=$(PREFIX)"
+	@echo "  make install              kexec-pe, kexec-pe.8 and kexec-pe.service under"
+	@echo "                            PREFIX=$(PREFIX)"
 	@echo "                            (and DESTDIR)"
 	@echo
 	@echo "  make deps                 install the Debian packages (scripts/deps.sh; for"
