@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 namespace kexecpe {
 
@@ -46,6 +49,39 @@ bool is_addon(const std::string &name)
 }
 
 } // namespace
+
+std::optional<std::string> find_esp(const std::optional<std::string> &given,
+				    const std::vector<std::string> &candidates)
+{
+	if (given) {
+		std::error_code ec;
+		if (!fs::exists(*given, ec))
+			throw Error(ENOENT, *given, "the EFI System Partition given does not exist",
+				    "give where it is mounted (bootctl --print-esp-path tells)");
+		if (!fs::is_directory(*given, ec))
+			throw Error(ENOTDIR, *given, "the EFI System Partition given is not a directory",
+				    "give where it is mounted (bootctl --print-esp-path tells)");
+		return fs::absolute(*given).lexically_normal().string();
+	}
+	for (const std::string &c : candidates) {
+		struct statfs sfs;
+		struct stat st, parent;
+
+		// the root of a mounted FAT filesystem: another device than
+		// its parent directory's
+		if (statfs(c.c_str(), &sfs) || sfs.f_type != MSDOS_SUPER_MAGIC ||
+		    stat(c.c_str(), &st) || stat((c + "/..").c_str(), &parent) ||
+		    st.st_dev == parent.st_dev)
+			continue;
+		return c;
+	}
+	return std::nullopt;
+}
+
+std::string esp_addons_dir(const std::string &esp)
+{
+	return (fs::path(esp) / "loader" / "addons").string();
+}
 
 bool is_extra_file(const std::string &name)
 {

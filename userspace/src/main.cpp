@@ -17,6 +17,7 @@
 #include <linux/reboot.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
@@ -76,7 +77,17 @@ int do_load(const Options &o)
 	// a parser without the files map takes no addons: do not look for
 	// any (--addon files still go, and fail with a clear error)
 	search.discover = o.discover_addons && probe.takes_files;
-	search.global_dir = o.addons_dir;
+	// the ESP, as bootctl finds it; one given is checked whatever the image
+	std::optional<std::string> esp = o.esp_path ? find_esp(o.esp_path) : std::nullopt;
+	if (o.addons_dir) {
+		search.global_dir = *o.addons_dir;
+	} else if (search.discover) {
+		const char *env = std::getenv("SYSTEMD_ESP_PATH");
+		if (!esp)
+			esp = find_esp(env && *env ? std::optional<std::string>(env) : std::nullopt);
+		if (esp)
+			search.global_dir = esp_addons_dir(*esp);
+	}
 	search.extra_dir = o.extra_dir;
 	search.explicit_files = o.addons;
 	req.files = find_addons(o.image, search);

@@ -15,7 +15,7 @@ namespace {
 
 enum {
 	OPT_INITRD = 256, OPT_APPEND, OPT_REUSE, OPT_ADDON, OPT_TIMEOUT, OPT_NO_SYNC,
-	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_MANIFEST, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR,
+	OPT_JSON, OPT_BPF, OPT_SECTION, OPT_NO_CHECK, OPT_NO_MANIFEST, OPT_NO_ADDONS, OPT_ADDONS_DIR, OPT_EXTRA_DIR, OPT_ESP_PATH,
 	OPT_PROFILE, OPT_ADD,
 	OPT_IGNORED_ARG,
 };
@@ -35,6 +35,7 @@ const option kLong[] = {
 	{"addon", required_argument, nullptr, OPT_ADDON},
 	{"no-addons", no_argument, nullptr, OPT_NO_ADDONS},
 	{"addons-dir", required_argument, nullptr, OPT_ADDONS_DIR},
+	{"esp-path", required_argument, nullptr, OPT_ESP_PATH},
 	{"extra-dir", required_argument, nullptr, OPT_EXTRA_DIR},
 	{"timeout", required_argument, nullptr, OPT_TIMEOUT},
 	{"debug", no_argument, nullptr, 'd'},
@@ -191,7 +192,7 @@ unsigned option_scope(int c)
 		return kEmbedScope;
 	case OPT_TIMEOUT:
 		return kLoadScope | kServeScope;
-	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR:
+	case OPT_ADDON: case OPT_NO_ADDONS: case OPT_ADDONS_DIR: case OPT_EXTRA_DIR: case OPT_ESP_PATH:
 	case OPT_PROFILE:
 		return kLoadScope;
 	case OPT_INITRD: case OPT_APPEND: case OPT_REUSE: case 't':
@@ -268,6 +269,7 @@ void take_option(int c, const char *arg, Options &o, Words &w)
 	case OPT_ADDON: o.addons.emplace_back(arg); break;
 	case OPT_NO_ADDONS: o.discover_addons = false; break;
 	case OPT_ADDONS_DIR: o.addons_dir = arg; break;
+	case OPT_ESP_PATH: o.esp_path = arg; break;
 	case OPT_EXTRA_DIR: o.extra_dir = arg; break;
 	case OPT_TIMEOUT: o.timeout_ms = parse_timeout(arg); break;
 	case 'y': o.sync = false; break;
@@ -474,7 +476,7 @@ std::string usage(const std::string &prog)
 {
 	return "Usage: " + prog + " -l|-p IMAGE [--initrd FILE] [--append STR] [--reuse-cmdline]\n"
 	"                [--profile N|ID] [--addon FILE]... [--addons-dir DIR]\n"
-	"                [--extra-dir DIR]\n"
+	"                [--esp-path DIR] [--extra-dir DIR]\n"
 	"                [--no-addons] [--timeout SECONDS] [-d]\n"
 	"       " + prog + " -u [-p] | -e [-y] | -f [IMAGE] | -S [-l|-p]\n"
 	"       kexec-pe inspect [--json[=pretty|short|off]] IMAGE\n"
@@ -522,7 +524,10 @@ std::string usage(const std::string &prog)
 	"      --addon FILE        a signed UKI addon or side-car file for the parser\n"
 	"                          (repeatable; after the ones found as below)\n"
 	"      --addons-dir DIR    global UKI addons (*.addon.efi), first\n"
-	"                          (default /etc/kexec-pe/addons)\n"
+	"                          (default ESP/loader/addons, as systemd-stub)\n"
+	"      --esp-path DIR      the EFI System Partition (default: as bootctl,\n"
+	"                          $SYSTEMD_ESP_PATH or the first of /efi, /boot,\n"
+	"                          /boot/efi that is a mounted FAT filesystem)\n"
 	"      --extra-dir DIR     addons and side-car files (*.addon.efi, *.cred,\n"
 	"                          *.sysext.raw, *.confext.raw) for this image\n"
 	"                          (default IMAGE.extra.d)\n"

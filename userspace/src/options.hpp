@@ -24,7 +24,8 @@ struct Options {
 	std::optional<std::string> profile;	// --profile N|ID: "@N" first
 	std::vector<std::string> addons;	// --addon, in order
 	bool discover_addons = true;		// --no-addons: false
-	std::string addons_dir = "/etc/kexec-pe/addons";	// --addons-dir
+	std::optional<std::string> addons_dir;	// --addons-dir; else <ESP>/loader/addons
+	std::optional<std::string> esp_path;	// --esp-path; else $SYSTEMD_ESP_PATH, /efi, ...
 	std::string extra_dir;			// --extra-dir; "": <IMAGE>.extra.d
 	unsigned timeout_ms = 0;		// 0: the kernel's (a load, serve)
 	bool debug = false;

@@ -71,7 +71,8 @@ public:
 
 				if (read(stop_.get(), &si, sizeof(si)) == sizeof(si))
 					log_(std::string("stopping on ") + sigabbrev(si.ssi_signo) +
-					     " after " + std::to_string(sessions_) + " sessions");
+					     " after " + std::to_string(sessions_) +
+					     (sessions_ == 1 ? " session" : " sessions"));
 				notify_systemd("STOPPING=1");
 				return 0;
 			}

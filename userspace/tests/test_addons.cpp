@@ -108,3 +108,51 @@ TEST(Addons, Options)
 	EXPECT_EQ("/e", o.extra_dir);
 	EXPECT_TRUE(parse_options({"kexec-pe", "-l", "u.efi"}).discover_addons);
 }
+
+// bootctl's ESP: a given directory as it is; otherwise a candidate only when
+// it is the root of a mounted FAT filesystem (a plain directory is not)
+TEST(Esp, FoundAsBootctlFindsIt)
+{
+	TempDir d;
+	std::filesystem::create_directories(d.path() / "esp" / "loader" / "addons");
+	touch(d.path() / "file");
+
+	EXPECT_EQ((d.path() / "esp").string(), find_esp((d.path() / "esp").string()));
+	EXPECT_EQ((d.path() / "esp" / "loader" / "addons").string(),
+		  esp_addons_dir((d.path() / "esp").string()));
+	try {
+		find_esp((d.path() / "none").string());
+		ADD_FAILURE() << "a missing ESP accepted";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOENT, e.code());
+		EXPECT_NE(std::string::npos, std::string(e.what()).find("bootctl --print-esp-path"));
+	}
+	try {
+		find_esp((d.path() / "file").string());
+		ADD_FAILURE() << "a file accepted as the ESP";
+	} catch (const Error &e) {
+		EXPECT_EQ(ENOTDIR, e.code());
+	}
+	// directories of the host's filesystem, not FAT mount roots
+	EXPECT_EQ(std::nullopt, find_esp(std::nullopt, {(d.path() / "esp").string(),
+							 (d.path() / "none").string(), "/"}));
+}
+
+// systemd-stub's order with the ESP's global addons: those first, then
+// the image's own; side-car files only beside the image
+TEST(Esp, GlobalAddonsFromTheEspFirst)
+{
+	TempDir d;
+	const auto img = d.path() / "uki.efi";
+	touch(img);
+	touch(d.path() / "esp" / "loader" / "addons" / "b.addon.efi");
+	touch(d.path() / "esp" / "loader" / "addons" / "a.addon.efi");
+	touch(d.path() / "esp" / "loader" / "addons" / "x.cred");
+	touch(d.path() / "uki.efi.extra.d" / "c.addon.efi");
+
+	AddonSearch s;
+	s.global_dir = esp_addons_dir(*find_esp((d.path() / "esp").string()));
+	EXPECT_EQ((std::vector<std::string>{"addons/a.addon.efi", "addons/b.addon.efi",
+					    "uki.efi.extra.d/c.addon.efi"}),
+		  names(find_addons(img.string(), s)));
+}

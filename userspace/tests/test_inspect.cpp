@@ -334,6 +334,18 @@ TEST(Binary, ProfileRefusedBeforeTheKernel)
 						"would get \"@1\" on its command line [EINVAL]")) << r.out;
 }
 
+// A given ESP is checked before anything is loaded, whatever the image
+TEST(Binary, EspPathThatIsNoDirectory)
+{
+	TempDir d;
+	write_bytes(d.path() / "plain.efi", tiny_pe({{".linux", std::vector<std::uint8_t>(100, 1)}}));
+	CmdResult r = run("-l " + (d.path() / "plain.efi").string() + " --esp-path " +
+			  (d.path() / "no-esp").string());
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(std::string::npos, r.out.find("the EFI System Partition given does not exist [ENOENT]"))
+		<< r.out;
+}
+
 TEST(Binary, ErrorsAndExitCodes)
 {
 	CmdResult r = run("-l /nonexistent/uki.efi");

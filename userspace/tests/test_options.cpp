@@ -180,6 +180,20 @@ TEST(Options, Serve)
 				   .find("it is for loading a kernel (-l, -p or -f IMAGE) and kexec-pe serve"));
 }
 
+// --esp-path and --addons-dir: for a load; neither given, nothing is set
+// (main.cpp finds the ESP as bootctl does)
+TEST(Options, EspPath)
+{
+	Options o = parse({"kexec-pe", "-l", "u.efi", "--esp-path", "/efi"});
+	EXPECT_EQ(std::optional<std::string>("/efi"), o.esp_path);
+	EXPECT_EQ(std::nullopt, o.addons_dir);
+	Options n = parse({"kexec-pe", "-l", "u.efi"});
+	EXPECT_EQ(std::nullopt, n.esp_path);
+	EXPECT_EQ(std::nullopt, n.addons_dir);
+	EXPECT_NE(std::string::npos, usage_error({"kexec-pe", "serve", "--esp-path", "/efi"})
+				   .find("--esp-path does not apply to kexec-pe serve"));
+}
+
 TEST(Options, HelpAndVersion)
 {
 	EXPECT_EQ(Action::Help, parse({"kexec-pe", "--help"}).action);
