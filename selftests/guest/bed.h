@@ -95,6 +95,18 @@ static inline int bed_write_file(const char *path, const char *s)
 	return err;
 }
 
+/* The number of "key: value" in /proc/kexec_pe/status, or -1 without it */
+static inline long long bed_status_value(const char *key)
+{
+	char buf[4096] = "\n", pat[64], *p;
+
+	if (bed_read_file("/proc/kexec_pe/status", buf + 1, sizeof(buf) - 1) < 0)
+		return -1;
+	snprintf(pat, sizeof(pat), "\n%s: ", key);
+	p = strstr(buf, pat);
+	return p ? atoll(p + strlen(pat)) : -1;
+}
+
 /* A whole file, malloc'ed, its size in *@len; NULL on failure */
 static inline void *bed_slurp(const char *path, size_t *len)
 {

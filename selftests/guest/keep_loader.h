@@ -122,18 +122,6 @@ static inline void *keep_loader_thread(void *arg)
 	}
 }
 
-/* The value of "key: value" in /proc/kexec_pe/status, or -1 */
-static inline long long keep_status_value(const char *key)
-{
-	char buf[2048] = "\n", pat[64], *p;
-
-	if (bed_read_file("/proc/kexec_pe/status", buf + 1, sizeof(buf) - 1) < 0)
-		return -1;
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	p = strstr(buf, pat);
-	return p ? atoll(p + strlen(pat)) : -1;
-}
-
 /* Register and start the loader thread; 0 or -errno */
 static inline int keep_loader_start(struct keep_loader *k, unsigned int timeout_ms)
 {

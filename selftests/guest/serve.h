@@ -20,7 +20,6 @@ struct bed_service {
 static inline int bed_serve_start(struct bed_service *sv, int n, const char *arg, char *why,
 				  size_t size)
 {
-	char status[4096], want[48];
 	int i, st;
 
 	snprintf(sv->log, sizeof(sv->log), "/tmp/serve-%d.log", n);
@@ -39,11 +38,8 @@ static inline int bed_serve_start(struct bed_service *sv, int n, const char *arg
 		       envp);
 		_exit(127);
 	}
-	snprintf(want, sizeof(want), "\nserver_pid: %d\n", sv->pid);
 	for (i = 0; i < 6000; i++) {
-		status[0] = '\n';
-		if (bed_read_file("/proc/kexec_pe/status", status + 1, sizeof(status) - 1) >= 0 &&
-		    strstr(status, want))
+		if (bed_status_value("server_pid") == sv->pid)
 			return 0;
 		if (waitpid(sv->pid, &st, WNOHANG) == sv->pid) {
 			snprintf(why, size, "kexec-pe serve exited (status %d) before it served", st);

@@ -106,7 +106,7 @@ int main(void)
 			failed++;
 			continue;
 		}
-		sessions = keep_status_value("sessions");
+		sessions = bed_status_value("sessions");
 		err = bed_kexec_file_load(fd, -1, "console=ttyS0", KEXEC_FILE_NO_INITRAMFS) ? errno : 0;
 		close(fd);
 		/*
@@ -115,8 +115,8 @@ int main(void)
 		 * (parser, manifest, limits), or from the architecture's
 		 * loader after it: the mutation left the image intact
 		 */
-		where = keep_status_value("sessions") == sessions ? "before the parser" :
-			(err == ENOEXEC || err == EINVAL) && keep_status_value("last_result") == -err ?
+		where = bed_status_value("sessions") == sessions ? "before the parser" :
+			(err == ENOEXEC || err == EINVAL) && bed_status_value("last_result") == -err ?
 			"by the architecture's loader" : "in the session";
 		if (!err) {
 			why = "loaded";

@@ -56,18 +56,6 @@ static int unload(void)
 	return bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD) ? errno : 0;
 }
 
-/* The status line @key's number, -1 without one */
-static long long status_value(const char *key)
-{
-	char buf[4096] = "\n", pat[64], *p;
-
-	if (bed_read_file("/proc/kexec_pe/status", buf + 1, sizeof(buf) - 1) < 0)
-		return -1;
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	p = strstr(buf, pat);
-	return p ? atoll(p + strlen(pat)) : -1;
-}
-
 static bool status_says(const char *line)
 {
 	char buf[4096] = "\n";
@@ -86,17 +74,17 @@ static void show_log(struct __test_metadata *_metadata, const struct bed_service
 
 TEST(without_the_service_the_architecture_answers)
 {
-	long long t0, sessions = status_value("sessions");
+	long long t0, sessions = bed_status_value("sessions");
 	int err;
 
 	ASSERT_TRUE(bed_param("bed.image", image, sizeof(image))) TH_LOG("no bed.image=");
-	ASSERT_EQ(-1, status_value("server_pid"));
+	ASSERT_EQ(-1, bed_status_value("server_pid"));
 	t0 = now_us();
 	err = plain_load(-1);
 	TH_LOG("%s without a loader: %s in %lld us", image, bed_errno_name(err), now_us() - t0);
 	EXPECT_EQ(ENOTKERNEL, err);
 	/* nothing of the image was verified or run */
-	EXPECT_EQ(sessions, status_value("sessions"));
+	EXPECT_EQ(sessions, bed_status_value("sessions"));
 }
 
 /*
@@ -112,36 +100,36 @@ static int timed_plain_load(struct __test_metadata *_metadata, int nr)
 
 	wall = now_us() - t0;
 	TH_LOG("served: load=%d err=%s wall_us=%lld wait_us=%lld parser_us=%lld load_us=%lld",
-	       nr, err ? bed_errno_name(err) : "0", wall, status_value("last_wait_us"),
-	       status_value("last_parser_us"), status_value("last_load_us"));
+	       nr, err ? bed_errno_name(err) : "0", wall, bed_status_value("last_wait_us"),
+	       bed_status_value("last_parser_us"), bed_status_value("last_load_us"));
 	return err;
 }
 
 TEST(the_service_serves_a_plain_caller)
 {
-	long long sessions = status_value("sessions");
+	long long sessions = bed_status_value("sessions");
 	struct bed_service sv;
 	char why[256];
 	int i;
 
 	ASSERT_TRUE(bed_param("bed.image", image, sizeof(image))) TH_LOG("no bed.image=");
 	ASSERT_EQ(0, bed_serve_start(&sv, 1, NULL, why, sizeof(why))) TH_LOG("%s", why);
-	EXPECT_EQ(sv.pid, status_value("server_pid"));
+	EXPECT_EQ(sv.pid, bed_status_value("server_pid"));
 	EXPECT_EQ(0, timed_plain_load(_metadata, 1));
-	EXPECT_EQ(0, status_value("last_result"));
+	EXPECT_EQ(0, bed_status_value("last_result"));
 	EXPECT_EQ(0, unload());
 	/* the same parser again: attached without a second verifier run */
 	for (i = 2; i <= 4; i++) {
 		EXPECT_EQ(0, timed_plain_load(_metadata, i));
 		EXPECT_EQ(0, unload());
 	}
-	EXPECT_EQ(sessions + 4, status_value("sessions"));
+	EXPECT_EQ(sessions + 4, bed_status_value("sessions"));
 	EXPECT_TRUE(bed_serve_log_has(&sv, "session 1: parser of"));
 	EXPECT_TRUE(bed_serve_log_has(&sv, "session 4: parser of") &&
 		    bed_serve_log_has(&sv, "attached again without the verifier"));
 	EXPECT_EQ(0, bed_serve_stop(&sv));
 	EXPECT_TRUE(bed_serve_log_has(&sv, "stopping on SIGTERM after 4 sessions"));
-	EXPECT_EQ(-1, status_value("server_pid"));
+	EXPECT_EQ(-1, bed_status_value("server_pid"));
 	show_log(_metadata, &sv);
 }
 
@@ -187,7 +175,7 @@ TEST_F(long_wait, the_service_killed_during_a_load_leaves_the_next_one_working)
 	EXPECT_EQ(ECANCELED, WEXITSTATUS(status))
 		TH_LOG("the load during the kill: %s", bed_errno_name(WEXITSTATUS(status)));
 	EXPECT_TRUE(status_says("\nstate: idle\n"));
-	EXPECT_EQ(-1, status_value("server_pid"));
+	EXPECT_EQ(-1, bed_status_value("server_pid"));
 
 	/* as Restart=always does: a new service, and the next load works */
 	ASSERT_EQ(0, bed_serve_start(&sv, 3, NULL, why, sizeof(why))) TH_LOG("%s", why);

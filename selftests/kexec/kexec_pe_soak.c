@@ -123,8 +123,8 @@ TEST(load_unload_cycles)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* where a cycle's time goes, from the kernel's account of the last one */
 	TH_LOG("last session: wait %lld us, parser %lld us, load %lld us",
-	       keep_status_value("last_wait_us"), keep_status_value("last_parser_us"),
-	       keep_status_value("last_load_us"));
+	       bed_status_value("last_wait_us"), bed_status_value("last_parser_us"),
+	       bed_status_value("last_load_us"));
 	meminfo_sample(&slab1, &avail1);
 	keep_loader_stop(&k);
 	close(kfd);
