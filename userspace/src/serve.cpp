@@ -142,12 +142,10 @@ private:
 			notify_systemd("STATUS=served " + std::to_string(++served_) + " loads");
 			return;
 		} catch (const Error &e) {
-			if (e.code() == ESTALE) {
-				// the session it was read for gave up meanwhile
-				log_(name + e.what());
-				return;
-			}
 			log_(name + e.what());
+			// the session it was read for gave up meanwhile
+			if (e.code() == ESTALE)
+				return;
 		} catch (const std::exception &e) {
 			log_(name + e.what());
 		}

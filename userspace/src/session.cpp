@@ -188,7 +188,7 @@ std::string verified(const bpf_program *prog)
 
 } // namespace
 
-UniqueFd register_loader(const KernelInterface &k, const std::string &image, int notify,
+UniqueFd register_loader(const KernelInterface &k, const std::string &what, int notify,
 			 int done, unsigned timeout_ms, std::uint32_t flags)
 {
 	const std::string path = k.proc_dir + "/loader";
@@ -204,7 +204,7 @@ UniqueFd register_loader(const KernelInterface &k, const std::string &image, int
 		throw Error(ENOENT, k.proc_dir, "this kernel has no PE-BPF loader: there is nothing to serve",
 			    "boot a kernel built with CONFIG_KEXEC_PE_BPF=y (kexec-pe.service starts only there)");
 	if (fd < 0 && errno == ENOENT)
-		throw Error(ENOENT, image, "the image carries a .bpf parser but this kernel has no " +
+		throw Error(ENOENT, what, "the image carries a .bpf parser but this kernel has no " +
 			    k.proc_dir, "boot a kernel built with CONFIG_KEXEC_PE_BPF=y to load it");
 	if (fd < 0 && (errno == EPERM || errno == EACCES))
 		throw Error(errno, path, "cannot register as the loader",
