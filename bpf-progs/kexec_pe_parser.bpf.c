@@ -12,6 +12,8 @@
  *               but gzip) or gzip's own ISIZE. No initrd, no command line.
  *   UKI         .linux is the kernel, .ucode then .initrd the initrd (each
  *               padded to 4 bytes, as cpio archives are concatenated),
+ *               then a cpio archive of the files systemd-stub makes of
+ *               .pcrsig, .pcrpkey, .osrel and .profile under /.extra;
  *               .cmdline the command line (its VirtualSize, without
  *               trailing NULs and white space). Other sections are
  *               ignored.
@@ -69,6 +71,9 @@ char _license[] SEC("license") = "GPL";
 #define MAX_SECTIONS	96
 #define PATH_LEN	256
 #define FILES_MAX	16
+#define CPIO_HDR	110	/* a newc header, before its name */
+#define CPIO_BUF	512	/* what goes between two files' data, see extra_files() */
+#define CPIO_NAME	32	/* ".extra/" and the longest file name, with its NUL */
 
 #define MZ_MAGIC	0x5a4d
 #define PE_MAGIC	0x00004550
@@ -98,15 +103,30 @@ struct range {
 	bool seen;	/* even when empty: a second one is refused */
 };
 
-/* The UKI sections the parser uses, by index in struct scratch's sec[] */
-enum { SEC_LINUX, SEC_INITRD, SEC_CMDLINE, SEC_UCODE, SEC_KINDS };
+/*
+ * The UKI sections the parser uses, by index in struct scratch's sec[]:
+ * from SEC_PCRSIG on, those passed on as files under /.extra
+ */
+enum {
+	SEC_LINUX, SEC_INITRD, SEC_CMDLINE, SEC_UCODE,
+	SEC_PCRSIG, SEC_PCRPKEY, SEC_OSREL, SEC_PROFILE, SEC_KINDS
+};
+#define EXTRA_FIRST	SEC_PCRSIG
+#define EXTRA_FILES	(SEC_KINDS - EXTRA_FIRST)
 
 struct scratch {
-	/* the base's sections, then the selected profile's: [0, 4), [4, 8) */
+	/* the base's sections, then the selected profile's: [0, 8), [8, 16) */
 	struct range sec[2 * SEC_KINDS];
 	__u8 hdr[HDR_MAX];
 	__u8 zhdr[ZHDR_LEN];
 	char text[TEXT_BUF];
+	__u8 cpio[CPIO_BUF];
+	__u32 field[16];	/* a newc header's 13 fields */
+	__u64 extra_size;	/* extra_file()'s size: 5 arguments at most */
+	union {
+		char c[CPIO_NAME + 8];	/* and zeros: the NUL, the padding */
+		__u64 w[CPIO_NAME / 8 + 1];
+	} name;
 	__u8 word[4];
 	__u8 zeros[4];
 };
@@ -268,10 +288,18 @@ struct walk {
 	__u64 image_size;
 	__u32 n;	/* header bytes read */
 	__u32 table;	/* the section table's offset */
-	__u64 at;	/* 0 in the base, N + 1 in profile N */
-	__u64 want;	/* the profile selected, + 1 */
+	/*
+	 * .profile sections until the selected profile's, then 0. No
+	 * counter of profiles: the verifier would tell each count apart, and
+	 * the walk would not converge.
+	 */
+	__u64 left;
+	__u32 where;	/* WALK_BASE, WALK_SELECTED, WALK_OTHER */
+	bool found;	/* the selected profile's .profile was seen */
 	int err;
 };
+
+enum { WALK_BASE, WALK_SELECTED, WALK_OTHER };
 
 /*
  * bpf_loop() callback for section @i: the verifier checks it once, not
@@ -296,12 +324,20 @@ static long section_cb(__u64 i, void *data)
 		return 1;
 	}
 	if (name == NAME('.', 'p', 'r', 'o', 'f', 'i', 'l', 'e')) {
-		w->at++;
-		return 0;
-	}
-	if (w->at && w->at != w->want)
+		/* it starts a profile, and is the selected one's first section */
+		if (w->left != 1) {
+			w->where = WALK_OTHER;
+			if (w->left)
+				w->left--;
+			return 0;
+		}
+		w->left = 0;
+		w->where = WALK_SELECTED;
+		w->found = true;
+		k = SEC_PROFILE;
+	} else if (w->where == WALK_OTHER) {
 		return 0;	/* another profile's */
-	if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
+	} else if (name == NAME('.', 'l', 'i', 'n', 'u', 'x', 0, 0))
 		k = SEC_LINUX;
 	else if (name == NAME('.', 'i', 'n', 'i', 't', 'r', 'd', 0))
 		k = SEC_INITRD;
@@ -309,10 +345,16 @@ static long section_cb(__u64 i, void *data)
 		k = SEC_CMDLINE;
 	else if (name == NAME('.', 'u', 'c', 'o', 'd', 'e', 0, 0))
 		k = SEC_UCODE;
+	else if (name == NAME('.', 'p', 'c', 'r', 's', 'i', 'g', 0))
+		k = SEC_PCRSIG;
+	else if (name == NAME('.', 'p', 'c', 'r', 'p', 'k', 'e', 'y'))
+		k = SEC_PCRPKEY;
+	else if (name == NAME('.', 'o', 's', 'r', 'e', 'l', 0, 0))
+		k = SEC_OSREL;
 	else
 		return 0;
 	/* one slot computed, not a pointer chosen: one path for the verifier */
-	k += w->at ? SEC_KINDS : 0;
+	k += w->where == WALK_SELECTED ? SEC_KINDS : 0;
 	r = &w->sc->sec[k & (2 * SEC_KINDS - 1)];
 	if (r->seen) {
 		w->err = -ELIBBAD;	/* twice: which one counts? */
@@ -340,7 +382,7 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
 	struct walk w = {
 		.sc = sc, .image_size = ctx->image_size, .n = n,
-		.want = (__u64)ctx->profile + 1,
+		.left = (__u64)ctx->profile + 1, .where = WALK_BASE,
 	};
 	__u32 pe, nsec;
 
@@ -356,7 +398,7 @@ __noinline int find_sections(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 	if (w.err)
 		return w.err;
 	/* profile 0 of a UKI without profiles is its base */
-	if (w.want > w.at && w.want > 1)
+	if (!w.found && ctx->profile)
 		return -ERANGE;
 	u->linux = *effective(sc, SEC_LINUX);
 	u->initrd = *effective(sc, SEC_INITRD);
@@ -413,6 +455,196 @@ __noinline __s64 cmdline_len(void *prog_ctx __arg_ctx, struct scratch *sc __arg_
 	return t.len;
 }
 
+/*
+ * Into sc->name, the name of entry @k of the /.extra archive, as
+ * systemd-stub names the files it makes of sections (k: the section's
+ * index from EXTRA_FIRST), EXTRA_FILES for the directory and
+ * EXTRA_FILES + 1 for the archive's end; returns its length (below
+ * CPIO_NAME). Words, not
+ * strings: a string constant is .rodata. No switch: a jump table is too.
+ */
+static __always_inline __u32 extra_name(struct scratch *sc, __u32 k)
+{
+	__u64 *w = sc->name.w;
+
+	w[0] = NAME('.', 'e', 'x', 't', 'r', 'a', '/', 't');
+	w[1] = NAME('p', 'm', '2', '-', 'p', 'c', 'r', '-');
+	w[2] = 0;
+	w[3] = 0;
+	w[4] = 0;
+	if (k == SEC_PCRSIG - EXTRA_FIRST) {
+		w[2] = NAME('s', 'i', 'g', 'n', 'a', 't', 'u', 'r');
+		w[3] = NAME('e', '.', 'j', 's', 'o', 'n', 0, 0);
+		return 30;
+	}
+	if (k == SEC_PCRPKEY - EXTRA_FIRST) {
+		w[2] = NAME('p', 'u', 'b', 'l', 'i', 'c', '-', 'k');
+		w[3] = NAME('e', 'y', '.', 'p', 'e', 'm', 0, 0);
+		return 30;
+	}
+	if (k == SEC_OSREL - EXTRA_FIRST) {
+		w[0] = NAME('.', 'e', 'x', 't', 'r', 'a', '/', 'o');
+		w[1] = NAME('s', '-', 'r', 'e', 'l', 'e', 'a', 's');
+		w[2] = NAME('e', 0, 0, 0, 0, 0, 0, 0);
+		return 17;
+	}
+	if (k == SEC_PROFILE - EXTRA_FIRST) {
+		w[0] = NAME('.', 'e', 'x', 't', 'r', 'a', '/', 'p');
+		w[1] = NAME('r', 'o', 'f', 'i', 'l', 'e', 0, 0);
+		return 14;
+	}
+	if (k == EXTRA_FILES) {
+		w[0] = NAME('.', 'e', 'x', 't', 'r', 'a', 0, 0);
+		w[1] = 0;
+		return 6;
+	}
+	w[0] = NAME('T', 'R', 'A', 'I', 'L', 'E', 'R', '!');
+	w[1] = NAME('!', '!', 0, 0, 0, 0, 0, 0);
+	return 10;
+}
+
+/*
+ * The newc entry described by sc->field[] and sc->name at sc->cpio[@at]
+ * (@at below CPIO_BUF / 2): the header, the name, its NUL and zeros to
+ * 4-byte alignment. Returns where the entry ends. Apart from
+ * cpio_entry(), so that the verifier walks it once: every value comes
+ * from memory, not from the paths that chose it.
+ */
+struct hex {
+	struct scratch *sc;
+	__u32 at;
+};
+
+/* bpf_loop() callback: digit @i of the header's fields, upper-case hex */
+static long hex_cb(__u64 i, void *data)
+{
+	struct hex *h = data;
+	__u32 d;
+
+	d = (h->sc->field[bounded(i / 8, 16)] >> (28 - 4 * (i & 7))) & 0xf;
+	h->sc->cpio[bounded(h->at + 6 + i, CPIO_BUF)] = '0' + d + (((9 - (int)d) >> 31) & 7);
+	return 0;
+}
+
+__noinline int cpio_write_entry(struct scratch *sc __arg_nonnull, __u32 at)
+{
+	__u32 i, nlen = bounded(sc->field[11] - 1, CPIO_NAME);
+	struct hex h = { .sc = sc, .at = bounded(at, CPIO_BUF / 2) };
+
+	at = h.at;
+	sc->cpio[bounded(at + 0, CPIO_BUF)] = '0';
+	sc->cpio[bounded(at + 1, CPIO_BUF)] = '7';
+	sc->cpio[bounded(at + 2, CPIO_BUF)] = '0';
+	sc->cpio[bounded(at + 3, CPIO_BUF)] = '7';
+	sc->cpio[bounded(at + 4, CPIO_BUF)] = '0';
+	sc->cpio[bounded(at + 5, CPIO_BUF)] = '1';
+	/* 13 fields of 8 digits: a callback the verifier checks once */
+	bpf_loop(13 * 8, hex_cb, &h, 0);
+	/* the name, then zeros: its NUL and the padding */
+	for (i = 0; i < sizeof(sc->name.c); i++)
+		sc->cpio[bounded(at + CPIO_HDR + i, CPIO_BUF)] = sc->name.c[i];
+	return at + ((CPIO_HDR + nlen + 1 + 3) & ~3U);
+}
+
+/*
+ * Entry @k of the /.extra archive (as for extra_name(); a file's @size
+ * bytes of data follow it) at sc->cpio[@at]: as the kernel writes the
+ * side-car files' archives: the directory first (inode 1, 0555, nlink
+ * 2), file k (inode 2 + k, 0444, nlink 1), the trailer (all 0 but nlink
+ * 1); no owner, no times. Returns where the entry ends.
+ */
+static __always_inline int cpio_entry(struct scratch *sc, __u32 at, __u32 k, __u32 size)
+{
+	__builtin_memset(sc->field, 0, sizeof(sc->field));
+	sc->field[11] = extra_name(sc, k) + 1;	/* namesize */
+	sc->field[4] = 1;			/* nlink */
+	if (k < EXTRA_FILES) {
+		sc->field[0] = 2 + k;		/* ino */
+		sc->field[1] = 0100444;		/* mode */
+		sc->field[6] = size;		/* filesize */
+	} else if (k == EXTRA_FILES) {
+		sc->field[0] = 1;
+		sc->field[1] = 0040555;
+		sc->field[4] = 2;
+	}
+	return cpio_write_entry(sc, at);
+}
+
+/* Append sc->cpio's first @len bytes to the initrd */
+static __always_inline int cpio_write(struct kexec_pe_ctx *ctx, struct scratch *sc, __u32 len)
+{
+	int ret;
+
+	len = bounded(len, CPIO_BUF);
+	if (!len)
+		return -EINVAL;
+	ret = bpf_kexec_write(ctx, KEXEC_PE_DST_INITRD, sc->cpio, len);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Extra file @k (see extra_name()) of the image's [@off, @off + @size),
+ * after the @at bytes at the start of sc->cpio (the previous file's
+ * padding), and with the archive's directory first when @at is
+ * CPIO_FIRST: the bytes before the data in one write, the data by
+ * reference. Returns the padding the data needs, which starts the next
+ * write, or -errno. Apart, so that the verifier checks it once.
+ */
+#define CPIO_FIRST	4
+__noinline int extra_file(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull,
+			  __u32 k, __u32 at, __u64 off)
+{
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
+	__u64 size = sc->extra_size;
+	int ret;
+
+	if (size > 0xffffffffULL)
+		return -E2BIG;	/* a section's size is a le32: cannot be */
+	if (at == CPIO_FIRST)
+		at = cpio_entry(sc, 0, EXTRA_FILES, 0);
+	at = cpio_entry(sc, at, k & (EXTRA_FILES - 1), size);
+	ret = cpio_write(ctx, sc, at);
+	if (ret < 0)
+		return ret;
+	ret = bpf_kexec_ref(ctx, KEXEC_PE_DST_INITRD, off, size);
+	if (ret < 0)
+		return ret;
+	sc->cpio[0] = 0;
+	sc->cpio[1] = 0;
+	sc->cpio[2] = 0;
+	return (4 - (size & 3)) & 3;
+}
+
+/*
+ * .pcrsig, .pcrpkey, .osrel and .profile of the selected profile, passed
+ * on as systemd-stub does: as /.extra/tpm2-pcr-signature.json,
+ * tpm2-pcr-public-key.pem, os-release and profile (0444, in a 0555
+ * directory), in one cpio archive after the initrd (the stub makes one
+ * archive a file: the files unpacked are the same). The manifest pins
+ * the bytes between the files' data and the data's ranges.
+ */
+__noinline int extra_files(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonnull)
+{
+	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
+	int at = CPIO_FIRST;
+	struct range *r;
+	__u32 k;
+
+	for (k = 0; k < EXTRA_FILES; k++) {
+		r = effective(sc, EXTRA_FIRST + k);
+		if (!r->size)
+			continue;
+		sc->extra_size = r->size;
+		at = extra_file(prog_ctx, sc, k, at, r->off);
+		if (at < 0)
+			return at;
+	}
+	if (at == CPIO_FIRST)
+		return 0;	/* none */
+	at = cpio_entry(sc, at, EXTRA_FILES + 1, 0);
+	return cpio_write(ctx, sc, at);
+}
+
 __noinline int add_files(void *prog_ctx __arg_ctx)
 {
 	struct kexec_pe_ctx *ctx = hook_arg(prog_ctx);
@@ -467,6 +699,9 @@ __noinline int parse_uki(void *prog_ctx __arg_ctx, struct scratch *sc __arg_nonn
 	if (ret < 0)
 		return ret;
 	ret = initrd_part(prog_ctx, sc, u.initrd.off, u.initrd.size);
+	if (ret < 0)
+		return ret;
+	ret = extra_files(prog_ctx, sc);
 	if (ret < 0)
 		return ret;
 	ret = add_files(prog_ctx);

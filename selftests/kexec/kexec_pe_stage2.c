@@ -10,7 +10,9 @@
  * the UKI's, in file-name order, the addon's initrd and the credential.
  * From a multi-profile UKI booted with its second profile
  * (bed.expect=profile, from that profile's .cmdline): that command line,
- * never the base's (kexecpe.profile=default), never both.
+ * never the base's (kexecpe.profile=default), never both. From a UKI with
+ * a .pcrsig, .pcrpkey and .osrel (kexecpe.extra=1): those, and the booted
+ * profile's .profile, as the files systemd-stub makes of them in /.extra.
  */
 #include "../guest/bed.h"
 #include "kselftest_harness.h"
@@ -119,6 +121,54 @@ TEST(profile_is_the_selected_one)
 	ASSERT_EQ(NULL, strstr(at + 1, "kexecpe.profile="))
 		TH_LOG("two profiles' command lines: %s", cmdline);
 	ASSERT_EQ(NULL, strstr(cmdline, "@1")) TH_LOG("the profile selector reached the kernel");
+}
+
+/* /.extra/@name is a 0444 file holding what /expect/@name holds */
+static void expect_extra_file(struct __test_metadata *_metadata, const char *name)
+{
+	char path[64], want[1024], got[1024];
+	ssize_t n;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/expect/%s", name);
+	n = bed_read_file(path, want, sizeof(want));
+	ASSERT_LT(0, n) TH_LOG("%s missing: not the bed's UKI initrd", path);
+	snprintf(path, sizeof(path), "/.extra/%s", name);
+	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s: the image's section was not passed on",
+					    path, strerror(errno));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(0444, st.st_mode & 07777) TH_LOG("%s: mode %o", path, st.st_mode & 07777);
+	ASSERT_EQ(n, bed_read_file(path, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, n)) TH_LOG("%s is not the image's section", path);
+	TH_LOG("%s: %zd bytes, the image's", path, n);
+}
+
+/*
+ * systemd-stub passes .pcrsig, .pcrpkey, .osrel and the booted profile's
+ * .profile on as files in /.extra, for systemd-cryptsetup and userspace
+ */
+TEST(extra_files_are_the_ukis)
+{
+	struct stat st;
+	char v[8];
+
+	if (from_zboot())
+		SKIP(return, "an EFI zboot image has no such sections");
+	if (!bed_param("kexecpe.extra", v, sizeof(v)))
+		SKIP(return, "the image has no .pcrsig, .pcrpkey, .osrel (its .cmdline says so with kexecpe.extra=1)");
+	ASSERT_EQ(0, stat("/.extra", &st)) TH_LOG("/.extra: %s", strerror(errno));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(0555, st.st_mode & 07777);
+	expect_extra_file(_metadata, "tpm2-pcr-signature.json");
+	expect_extra_file(_metadata, "tpm2-pcr-public-key.pem");
+	expect_extra_file(_metadata, "os-release");
+	if (expected("profile")) {
+		expect_extra_file(_metadata, "profile");
+		return;
+	}
+	/* a UKI without profiles boots none: there is no .profile to pass on */
+	ASSERT_NE(0, stat("/.extra/profile", &st)) TH_LOG("/.extra/profile from a UKI without profiles");
+	ASSERT_EQ(ENOENT, errno);
 }
 
 TEST(is_stage_2)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <optional>
 #include <cstring>
 #include <zlib.h>
@@ -64,6 +65,70 @@ void initrd_part(std::vector<ManifestPart> &parts, const PeImage &pe, const Sect
 	parts.push_back(image_part(KEXEC_PE_DST_INITRD, pe, s->data));
 	if (s->data.size() % 4)
 		parts.push_back({KEXEC_PE_DST_INITRD, PartKind::Zero, 0, 4 - s->data.size() % 4, {}});
+}
+
+// A newc cpio entry, as the parser writes those of the /.extra archive
+// (and the kernel those of side-car files): upper-case hex, nlink 2 for a
+// directory, else 1, no times; the name's NUL and padding to 4 bytes
+void cpio_entry(std::vector<std::uint8_t> &v, std::uint32_t ino, std::uint32_t mode,
+		std::uint32_t size, std::string_view name)
+{
+	char h[111];
+
+	std::snprintf(h, sizeof(h), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X",
+		      ino, mode, 0u, 0u, (mode & 0170000) == 0040000 ? 2u : 1u, 0u, size, 0u, 0u,
+		      0u, 0u, name.size() + 1, 0u);
+	std::size_t start = v.size();
+	v.insert(v.end(), h, h + 110);
+	v.insert(v.end(), name.begin(), name.end());
+	v.push_back(0);
+	while ((v.size() - start) % 4)
+		v.push_back(0);
+}
+
+// What systemd-stub passes on of a UKI's sections as files under /.extra,
+// in the parser's order; inode 2 + the index
+struct ExtraFile {
+	const char *section;
+	const char *name;
+};
+constexpr ExtraFile kExtraFiles[] = {
+	{".pcrsig", ".extra/tpm2-pcr-signature.json"},
+	{".pcrpkey", ".extra/tpm2-pcr-public-key.pem"},
+	{".osrel", ".extra/os-release"},
+	{".profile", ".extra/profile"},
+};
+
+// The parser's /.extra archive of @files (the sections of kExtraFiles, a
+// null one absent): the bytes it writes between the files' data pinned
+// by their digest, the data as ranges of the image
+void extra_parts(std::vector<ManifestPart> &parts, const PeImage &pe,
+		 std::span<const Section *const, std::size(kExtraFiles)> files)
+{
+	std::vector<std::uint8_t> gap;
+	bool started = false;
+	auto pin_gap = [&] {
+		parts.push_back({KEXEC_PE_DST_INITRD, PartKind::Digest, 0, gap.size(), Sha256::of(gap)});
+		gap.clear();
+	};
+
+	for (std::size_t k = 0; k < files.size(); k++) {
+		const Section *s = files[k];
+		if (!s || s->data.empty())
+			continue;
+		if (!started)
+			cpio_entry(gap, 1, 0040555, 0, ".extra");
+		started = true;
+		cpio_entry(gap, std::uint32_t(2 + k), 0100444, std::uint32_t(s->data.size()),
+			   kExtraFiles[k].name);
+		pin_gap();
+		parts.push_back(image_part(KEXEC_PE_DST_INITRD, pe, s->data));
+		gap.resize((4 - s->data.size() % 4) % 4);
+	}
+	if (!started)
+		return;
+	cpio_entry(gap, 0, 0, 0, "TRAILER!!!");
+	pin_gap();
 }
 
 // The kernel of an EFI zboot image at @bytes: its payload, decompressed
@@ -238,6 +303,12 @@ void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, unsign
 	const Section *ucode = one(".ucode"), *initrd = one(".initrd"), *c = one(".cmdline");
 	initrd_part(parts, pe, ucode);
 	initrd_part(parts, pe, initrd);
+	const Section *extra[std::size(kExtraFiles)];
+	for (std::size_t k = 0; k < std::size(kExtraFiles); k++)
+		extra[k] = std::string_view(kExtraFiles[k].section) == ".profile"
+				   ? profiles(pe)[index].section
+				   : one(kExtraFiles[k].section);
+	extra_parts(parts, pe, extra);
 	if (c && !c->data.empty()) {
 		if (c->data.size() > kCmdlineMax)
 			throw Error(E2BIG, where + ": .cmdline",
@@ -269,7 +340,7 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 	if (pe.section_table_offset() + 40 * pe.sections().size() > kHeadersRead)
 		throw Error(ELIBBAD, pe.name(), "the section table ends past the first " +
 				    std::to_string(kHeadersRead) + " bytes, which the parser reads");
-	for (const char *n : {".linux", ".initrd", ".cmdline", ".ucode"}) {
+	for (const char *n : {".linux", ".initrd", ".cmdline", ".ucode", ".pcrsig", ".pcrpkey", ".osrel"}) {
 		unsigned count = 0;
 		for (const Section &s : pe.sections()) {
 			if (s.name == ".profile")

@@ -37,8 +37,10 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> section,
 					 std::uint64_t image_size, std::string_view name);
 
 // What the project's parser produces from @pe: a UKI (.linux, maybe an
-// EFI zboot image itself; .ucode and .initrd padded to 4 bytes; .cmdline
-// without trailing NULs and white space) or an EFI zboot image (the
+// EFI zboot image itself; .ucode and .initrd padded to 4 bytes, then a
+// cpio archive of .pcrsig, .pcrpkey, .osrel and the profile's .profile
+// as systemd-stub's /.extra files; .cmdline without trailing NULs and
+// white space) or an EFI zboot image (the
 // decompressed payload). A multi-profile UKI gets each profile's parts,
 // each after a Profile part. Throws Error: ENOMSG for neither, EOPNOTSUPP
 // for a codec kexec-pe cannot decompress here, ELIBBAD/EBADMSG for what

@@ -124,7 +124,8 @@ TEST(Inspect, Profiles)
 	EXPECT_EQ("rescue", j["profiles"][1]["cmdline"]);
 	EXPECT_EQ(".cmdline", j["profiles"][1]["sections"][0]);
 	EXPECT_EQ("profile", j["manifest"]["parts"][0]["kind"]);
-	EXPECT_EQ(1, j["manifest"]["parts"][3]["profile"]);
+	// profile 0: the kernel, the archive of its .profile (3 parts), the command line
+	EXPECT_EQ(1, j["manifest"]["parts"][6]["profile"]);
 	EXPECT_EQ(true, j["manifest"]["matches_parser"]);
 	// none for a UKI without profiles
 	EXPECT_TRUE(nlohmann::json::parse(inspect(uki_with_parser(), "u", JsonMode::Short))["profiles"].empty());

@@ -225,6 +225,7 @@ TEST(Manifest, RefusesWhatTheParserRefuses)
 	// an empty first .initrd and a real one: which counts?
 	expect({{".linux", linux}, {".initrd", {}}, {".initrd", bytes("x")}}, ELIBBAD);
 	expect({{".linux", linux}, {".linux", linux}}, ELIBBAD);
+	expect({{".linux", linux}, {".pcrsig", bytes("{}")}, {".pcrsig", bytes("{}")}}, ELIBBAD);
 	// the kernel refuses a command line with a NUL in it
 	expect({{".linux", linux}, {".cmdline", bytes(std::string_view("quiet\0x", 7))}}, EBADMSG);
 	// more than the parser reads
@@ -252,22 +253,94 @@ TEST(Manifest, PinsEachProfileApart)
 	PeImage pe = PeImage::parse(img, "uki");
 	const Section &rescue = pe.sections()[4];
 	auto parts = compute_manifest(pe);
-	ASSERT_EQ(6u, parts.size());
+	// each profile: the kernel, its .profile as /.extra/profile (the
+	// archive's head, the section, its end), the command line
+	ASSERT_EQ(12u, parts.size());
 	EXPECT_EQ(PartKind::Profile, parts[0].kind);
 	EXPECT_EQ(0u, parts[0].offset);
 	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[1].offset);
-	EXPECT_EQ(pe.find(".cmdline")->raw_offset, parts[2].offset);	// the base's
-	EXPECT_EQ(4u, parts[2].length);
-	EXPECT_EQ(PartKind::Profile, parts[3].kind);
-	EXPECT_EQ(1u, parts[3].offset);
-	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[4].offset);
-	EXPECT_EQ(rescue.raw_offset, parts[5].offset);			// its own
-	EXPECT_EQ(6u, parts[5].length);
+	EXPECT_EQ(PartKind::Digest, parts[2].kind);
+	EXPECT_EQ(pe.sections()[2].raw_offset, parts[3].offset);	// profile 0's .profile
+	EXPECT_EQ(PartKind::Digest, parts[4].kind);
+	EXPECT_EQ(pe.find(".cmdline")->raw_offset, parts[5].offset);	// the base's
+	EXPECT_EQ(4u, parts[5].length);
+	EXPECT_EQ(PartKind::Profile, parts[6].kind);
+	EXPECT_EQ(1u, parts[6].offset);
+	EXPECT_EQ(pe.find(".linux")->raw_offset, parts[7].offset);
+	EXPECT_EQ(pe.sections()[3].raw_offset, parts[9].offset);	// profile 1's .profile
+	EXPECT_EQ(rescue.raw_offset, parts[11].offset);			// its own
+	EXPECT_EQ(6u, parts[11].length);
 	// what the kernel reads back
 	auto back = parse_manifest(serialize_manifest(parts), img.size(), "uki");
-	ASSERT_EQ(6u, back.size());
-	EXPECT_EQ(PartKind::Profile, back[3].kind);
-	EXPECT_EQ(1u, back[3].offset);
+	ASSERT_EQ(12u, back.size());
+	EXPECT_EQ(PartKind::Profile, back[6].kind);
+	EXPECT_EQ(1u, back[6].offset);
+}
+
+namespace {
+
+// A newc header as written out by hand: the test's own oracle of the
+// format, not the code under test
+std::string newc(const char *ino, const char *mode, const char *nlink, const char *size,
+		 const char *namesize, std::string_view name)
+{
+	std::string h = std::string("070701") + ino + mode + "00000000" "00000000" + nlink +
+			"00000000" + size + "00000000" "00000000" "00000000" "00000000" + namesize +
+			"00000000";
+	h += name;
+	h += '\0';
+	while (h.size() % 4)
+		h += '\0';
+	return h;
+}
+
+} // namespace
+
+TEST(Manifest, PassesOnSectionsAsSystemdStubDoes)
+{
+	std::vector<std::uint8_t> linux(3000, 0x4d);
+	auto img = tiny_pe({{".linux", linux}, {".initrd", bytes("abcd")},
+			    {".osrel", bytes("ID=x\n")},
+			    {".pcrsig", bytes("{\"sha256\":[]}\n")},
+			    {".sbom", bytes("{}")}});
+	PeImage pe = PeImage::parse(img, "uki");
+	auto parts = compute_manifest(pe);
+	// kernel; .initrd; head, .pcrsig, between, .osrel, end
+	ASSERT_EQ(7u, parts.size());
+	EXPECT_EQ(pe.find(".initrd")->raw_offset, parts[1].offset);
+	for (std::size_t i = 2; i < 7; i++)
+		EXPECT_EQ(KEXEC_PE_DST_INITRD, parts[i].dst) << i;
+	EXPECT_EQ(PartKind::Image, parts[3].kind);
+	EXPECT_EQ(pe.find(".pcrsig")->raw_offset, parts[3].offset);
+	EXPECT_EQ(14u, parts[3].length);
+	EXPECT_EQ(PartKind::Image, parts[5].kind);
+	EXPECT_EQ(pe.find(".osrel")->raw_offset, parts[5].offset);
+	EXPECT_EQ(5u, parts[5].length);
+
+	// the directory (0555) and the signature's file (0444, inode 2)
+	std::string head = newc("00000001", "0000416D", "00000002", "00000000", "00000007", ".extra") +
+			   newc("00000002", "00008124", "00000001", "0000000E", "0000001F",
+				".extra/tpm2-pcr-signature.json");
+	EXPECT_EQ(PartKind::Digest, parts[2].kind);
+	EXPECT_EQ(head.size(), parts[2].length);
+	EXPECT_EQ(Sha256::of(bytes(head)), parts[2].sha256);
+	// 14 bytes of data: 2 of padding, then os-release (inode 4)
+	std::string between = std::string(2, '\0') +
+			      newc("00000004", "00008124", "00000001", "00000005", "00000012",
+				   ".extra/os-release");
+	EXPECT_EQ(between.size(), parts[4].length);
+	EXPECT_EQ(Sha256::of(bytes(between)), parts[4].sha256);
+	// 5 bytes: 3 of padding, then the trailer
+	std::string end = std::string(3, '\0') +
+			  newc("00000000", "00000000", "00000001", "00000000", "0000000B", "TRAILER!!!");
+	EXPECT_EQ(end.size(), parts[6].length);
+	EXPECT_EQ(Sha256::of(bytes(end)), parts[6].sha256);
+	// the archive ends 4-byte aligned: what follows is another archive
+	std::uint64_t total = 0;
+	for (std::size_t i = 2; i < 7; i++)
+		total += parts[i].length;
+	EXPECT_EQ(0u, total % 4);
+	EXPECT_EQ(7u, parse_manifest(serialize_manifest(parts), img.size(), "uki").size());
 }
 
 TEST(Manifest, RefusesProfilesTheKernelRefuses)
