@@ -8,16 +8,21 @@
  *                        20-b.addon.efi (.cmdline "kexecpe.addon_b=1"),
  *                        30-initrd.addon.efi (.initrd: /addon-marker),
  *                        test.cred (signed as modules are)
+ *   /boot/pe/esp/        an ESP: loader/addons/05-global.addon.efi
+ *                        (.cmdline "kexecpe.global_addon=1"),
+ *                        loader/credentials/global.cred
  *   /boot/pe/bad-addons/ unsigned, untrusted, tampered, .linux (a whole
  *                        UKI), .uname of another kernel; unsigned and
  *                        tampered credentials
  *
  * First every bad file is refused, each with its errno and nothing left
  * loaded; then uki.efi is loaded with the good ones, found by kexec-pe in
- * --extra-dir as in <uki>.extra.d, and kexec'ed into: kexec_pe_stage2
- * (bed.expect=addons, from the first addon's .cmdline) proves there that
- * the command line is the UKI's followed by the addons' in file-name
- * order, and that the addon's initrd and the credential arrived. IMA
+ * --extra-dir as in <uki>.extra.d and in the ESP given with --esp-path,
+ * and kexec'ed into: kexec_pe_stage2 (bed.expect=addons, from the first
+ * addon's .cmdline) proves there that the command line is the UKI's
+ * followed by the ESP's addon's and the image's addons' in file-name
+ * order, and that the addon's initrd and the credentials arrived, the
+ * ESP's in /.extra/global_credentials. IMA
  * (ima_policy=critical_data) must have measured each file and the
  * command line the addons extended.
  */
@@ -30,6 +35,7 @@
 
 #define UKI		"/boot/pe/uki.efi"
 #define GOOD		"/boot/pe/addons.d"
+#define ESP		"/boot/pe/esp"
 #define BAD		"/boot/pe/bad-addons/"
 #define STAGE2_INITRD	"/tmp/stage2.cpio"
 #define BIG		"/tmp/big.addon.efi"
@@ -132,11 +138,13 @@ TEST_F(good, load_with_addons_and_credential)
 	snprintf(nonce, sizeof(nonce), "%016llx", rnd);
 	ASSERT_EQ(0, bed_make_stage2_initrd(STAGE2_INITRD, nonce));
 	ASSERT_EQ(0, BED_KEXEC_PE_RUN(out, NULL, "-d", "-l", UKI, "--initrd", STAGE2_INITRD,
-				      "--extra-dir", GOOD)) TH_LOG("%s", out);
+				      "--extra-dir", GOOD, "--esp-path", ESP)) TH_LOG("%s", out);
 	TH_LOG("\n%s", out);
 	ASSERT_NE(NULL, strstr(out, GOOD "/10-a.addon.efi"));
 	ASSERT_LT(strstr(out, GOOD "/10-a.addon.efi"), strstr(out, GOOD "/20-b.addon.efi"))
 		TH_LOG("not in file-name order");
+	ASSERT_NE(NULL, strstr(out, ESP "/loader/addons/05-global.addon.efi"));
+	ASSERT_NE(NULL, strstr(out, ESP "/loader/credentials/global.cred"));
 }
 
 /*
@@ -155,6 +163,7 @@ TEST_F(good, measured)
 	ASSERT_NE(NULL, strstr(log, " " GOOD "/10-a.addon.efi ")) TH_LOG("%s", log);
 	ASSERT_NE(NULL, strstr(log, " " GOOD "/30-initrd.addon.efi "));
 	ASSERT_NE(NULL, strstr(log, " " GOOD "/test.cred "));
+	ASSERT_NE(NULL, strstr(log, " " ESP "/loader/credentials/global.cred "));
 	/* the last kexec-pe-cmdline: "... ima-buf sha1:... kexec-pe-cmdline <hex>" */
 	cmd = NULL;
 	for (p = log; (p = strstr(p, " kexec-pe-cmdline ")); p++)

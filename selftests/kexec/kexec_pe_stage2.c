@@ -7,7 +7,8 @@
  * (bed.expect=zboot on the command line it was given): the given command
  * line and initrd. With kexec_pe_addons' UKI addons (bed.expect=addons,
  * from the first addon's .cmdline): also the addons' command lines after
- * the UKI's, in file-name order, the addon's initrd and the credential.
+ * the UKI's, in file-name order (the ESP's first), the addon's initrd,
+ * the credential and the ESP's global credential.
  * From a multi-profile UKI booted with its second profile
  * (bed.expect=profile, from that profile's .cmdline): that command line,
  * never the base's (kexecpe.profile=default), never both. From a UKI with
@@ -83,18 +84,21 @@ TEST(ucode_comes_before_the_ukis_initrd)
 TEST(addons_were_applied)
 {
 	char cmdline[BED_CMDLINE_MAX], buf[64];
-	const char *uki, *a, *b;
+	const char *uki, *g, *a, *b;
 
 	if (!expected("addons"))
 		SKIP(return, "loaded without addons");
 	ASSERT_LT(0, bed_read_file("/proc/cmdline", cmdline, sizeof(cmdline)));
 	uki = strstr(cmdline, "kexecpe.uki=1");
+	g = strstr(cmdline, " kexecpe.global_addon=1");
 	a = strstr(cmdline, " bed.expect=addons kexecpe.addon_a=1");
 	b = strstr(cmdline, " kexecpe.addon_b=1");
 	ASSERT_NE(NULL, uki);
 	ASSERT_NE(NULL, a) TH_LOG("10-a.addon.efi's .cmdline is missing: %s", cmdline);
 	ASSERT_NE(NULL, b) TH_LOG("20-b.addon.efi's .cmdline is missing: %s", cmdline);
-	ASSERT_LT(uki, a) TH_LOG("the addons' command line does not follow the UKI's");
+	ASSERT_NE(NULL, g) TH_LOG("the ESP's 05-global.addon.efi's .cmdline is missing: %s", cmdline);
+	ASSERT_LT(uki, g) TH_LOG("the addons' command line does not follow the UKI's");
+	ASSERT_LT(g, a) TH_LOG("the ESP's addon does not come before the image's");
 	ASSERT_LT(a, b) TH_LOG("the addons were not applied in file-name order");
 
 	ASSERT_LT(0, bed_read_file("/addon-marker", buf, sizeof(buf)))
@@ -104,6 +108,12 @@ TEST(addons_were_applied)
 		TH_LOG("the credential is not in /.extra/credentials");
 	/* without its appended signature */
 	ASSERT_STREQ("kexec-pe test credential\n", buf);
+	/* the ESP's, apart from the image's, as systemd-stub puts them */
+	ASSERT_LT(0, bed_read_file("/.extra/global_credentials/global.cred", buf, sizeof(buf)))
+		TH_LOG("the ESP's credential is not in /.extra/global_credentials");
+	ASSERT_STREQ("kexec-pe global credential\n", buf);
+	ASSERT_GT(0, bed_read_file("/.extra/credentials/global.cred", buf, sizeof(buf)))
+		TH_LOG("the ESP's credential is among the image's");
 }
 
 TEST(profile_is_the_selected_one)

@@ -48,6 +48,11 @@ bool is_addon(const std::string &name)
 	return ends_with(name, ".addon.efi");
 }
 
+bool is_credential(const std::string &name)
+{
+	return ends_with(name, ".cred");
+}
+
 } // namespace
 
 std::optional<std::string> find_esp(const std::optional<std::string> &given,
@@ -83,19 +88,30 @@ std::string esp_addons_dir(const std::string &esp)
 	return (fs::path(esp) / "loader" / "addons").string();
 }
 
+std::string esp_credentials_dir(const std::string &esp)
+{
+	return (fs::path(esp) / "loader" / "credentials").string();
+}
+
 bool is_extra_file(const std::string &name)
 {
-	return is_addon(name) || ends_with(name, ".cred") || ends_with(name, ".sysext.raw") ||
+	return is_addon(name) || is_credential(name) || ends_with(name, ".sysext.raw") ||
 	       ends_with(name, ".confext.raw");
 }
 
-std::vector<std::string> find_addons(const std::string &image, const AddonSearch &search)
+FoundFiles find_addons(const std::string &image, const AddonSearch &search)
 {
-	std::vector<std::string> files;
+	FoundFiles found;
+	std::vector<std::string> &files = found.files;
 
 	if (search.discover) {
 		if (!search.global_dir.empty())
 			files = list(search.global_dir, is_addon);
+		if (!search.credentials_dir.empty()) {
+			found.global_credentials = list(search.credentials_dir, is_credential);
+			files.insert(files.end(), found.global_credentials.begin(),
+				     found.global_credentials.end());
+		}
 		auto extra = list(search.extra_dir.empty() ? image + ".extra.d" : search.extra_dir,
 				  is_extra_file);
 		files.insert(files.end(), extra.begin(), extra.end());
@@ -110,7 +126,7 @@ std::vector<std::string> find_addons(const std::string &image, const AddonSearch
 		if (std::find(files.begin(), files.end(), p) == files.end())
 			files.push_back(std::move(p));
 	}
-	return files;
+	return found;
 }
 
 } // namespace kexecpe

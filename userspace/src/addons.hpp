@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // The files the parser hands to the kernel for the initrd, found the way
-// systemd-stub finds them for a UKI: UKI addons (*.addon.efi) in a global
-// directory (the ESP's loader/addons/), then addons and side-car files (credentials *.cred, system
-// and configuration extensions *.sysext.raw, *.confext.raw) in
-// <image>.extra.d/ beside the image, each directory in file-name order
-// (version sort, as systemd's strverscmp), then the --addon files in the
-// order given. The kernel reads and checks each one itself.
+// systemd-stub finds them for a UKI: UKI addons (*.addon.efi) and
+// credentials (*.cred) in the global directories (the ESP's loader/addons/
+// and loader/credentials/), then addons and side-car files (credentials
+// *.cred, system and configuration extensions *.sysext.raw,
+// *.confext.raw) in <image>.extra.d/ beside the image, each directory in
+// file-name order (version sort, as systemd's strverscmp), then the
+// --addon files in the order given. The kernel reads and checks each one
+// itself, and puts the global credentials apart from the image's
+// (/.extra/global_credentials), as the stub does.
 #pragma once
 
 #include <optional>
@@ -17,13 +20,19 @@ namespace kexecpe {
 struct AddonSearch {
 	bool discover = true;			// false: --no-addons
 	std::string global_dir;			// --addons-dir, or <ESP>/loader/addons
+	std::string credentials_dir;		// <ESP>/loader/credentials, or none
 	std::string extra_dir;			// --extra-dir; "": <image>.extra.d
 	std::vector<std::string> explicit_files;	// --addon, in order
 };
 
-// The files for @image, as absolute paths. Throws Error for an explicit
-// file that does not exist.
-std::vector<std::string> find_addons(const std::string &image, const AddonSearch &search);
+struct FoundFiles {
+	std::vector<std::string> files;			// absolute paths, in order
+	std::vector<std::string> global_credentials;	// those of them from credentials_dir
+};
+
+// The files for @image. Throws Error for an explicit file that does not
+// exist.
+FoundFiles find_addons(const std::string &image, const AddonSearch &search);
 
 // Where bootctl looks for the EFI System Partition, in order
 inline const std::vector<std::string> kEspCandidates = {"/efi", "/boot", "/boot/efi"};
@@ -38,6 +47,9 @@ std::optional<std::string> find_esp(const std::optional<std::string> &given,
 
 // systemd-stub's global addons: <ESP>/loader/addons
 std::string esp_addons_dir(const std::string &esp);
+
+// systemd-stub's global credentials: <ESP>/loader/credentials
+std::string esp_credentials_dir(const std::string &esp);
 
 // Whether @name is a file systemd-stub takes from <image>.extra.d
 bool is_extra_file(const std::string &name);

@@ -79,18 +79,21 @@ int do_load(const Options &o)
 	search.discover = o.discover_addons && probe.takes_files;
 	// the ESP, as bootctl finds it; one given is checked whatever the image
 	std::optional<std::string> esp = o.esp_path ? find_esp(o.esp_path) : std::nullopt;
-	if (o.addons_dir) {
-		search.global_dir = *o.addons_dir;
-	} else if (search.discover) {
+	if (search.discover && !esp) {
 		const char *env = std::getenv("SYSTEMD_ESP_PATH");
-		if (!esp)
-			esp = find_esp(env && *env ? std::optional<std::string>(env) : std::nullopt);
-		if (esp)
-			search.global_dir = esp_addons_dir(*esp);
+		esp = find_esp(env && *env ? std::optional<std::string>(env) : std::nullopt);
 	}
+	if (o.addons_dir)
+		search.global_dir = *o.addons_dir;
+	else if (esp)
+		search.global_dir = esp_addons_dir(*esp);
+	if (esp)
+		search.credentials_dir = esp_credentials_dir(*esp);
 	search.extra_dir = o.extra_dir;
 	search.explicit_files = o.addons;
-	req.files = find_addons(o.image, search);
+	FoundFiles found = find_addons(o.image, search);
+	req.files = std::move(found.files);
+	req.global_credentials = std::move(found.global_credentials);
 	if (req.files.size() > KEXEC_PE_SUPPLEMENTS_MAX)
 		throw Error(E2BIG, o.image, std::to_string(req.files.size()) + " addons and side-car files, "
 			    "the kernel takes at most " + std::to_string(KEXEC_PE_SUPPLEMENTS_MAX),

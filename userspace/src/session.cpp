@@ -66,6 +66,9 @@ void hand_over_files(const KernelInterface &k, int reg, const LoadRequest &req)
 					   "or give another with --addon");
 		kf.version = KEXEC_PE_ABI_VERSION;
 		kf.fd = fd.get();
+		if (std::find(req.global_credentials.begin(), req.global_credentials.end(), f) !=
+		    req.global_credentials.end())
+			kf.flags = KEXEC_PE_FILE_GLOBAL_CREDENTIAL;
 		std::memcpy(kf.path, f.data(), f.size());
 		int err = -k.loader_ioctl(reg, KEXEC_PE_IOC_ADD_FILE, &kf);
 		if (!err)

@@ -132,6 +132,9 @@ struct LoadRequest {
 	std::optional<std::string> cmdline;
 	bool crash = false;		// KEXEC_FILE_ON_CRASH
 	std::vector<std::string> files;	// for the parser's files map
+	// those of @files handed over as global credentials
+	// (KEXEC_PE_FILE_GLOBAL_CREDENTIAL: the ESP's loader/credentials)
+	std::vector<std::string> global_credentials;
 	unsigned timeout_ms = 0;	// 0: the sysctl kernel.kexec_pe.timeout_ms
 	bool kernel_debug = false;	// KEXEC_FILE_DEBUG for an image with a parser (-d)
 };

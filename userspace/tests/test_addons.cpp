@@ -45,7 +45,7 @@ TEST(Addons, SystemdStubOrder)
 	AddonSearch s;
 	s.global_dir = (d.path() / "global").string();
 	s.explicit_files = {(d.path() / "mine.addon.efi").string()};
-	auto files = find_addons(img.string(), s);
+	auto files = find_addons(img.string(), s).files;
 	EXPECT_EQ((std::vector<std::string>{"global/z.addon.efi", "uki.efi.extra.d/9.addon.efi",
 					    "uki.efi.extra.d/10.addon.efi", "uki.efi.extra.d/a.addon.efi",
 					    "uki.efi.extra.d/b.addon.efi", "uki.efi.extra.d/creds.cred",
@@ -70,7 +70,35 @@ TEST(Addons, AFileNamedTwiceIsListedOnce)
 			    (d.path() / "uki.efi.extra.d" / ".." / "uki.efi.extra.d" / "a.addon.efi").string(),
 			    (d.path() / "uki.efi.extra.d" / "b.addon.efi").string()};
 	EXPECT_EQ((std::vector<std::string>{"uki.efi.extra.d/a.addon.efi", "uki.efi.extra.d/b.addon.efi"}),
-		  names(find_addons(img.string(), s)));
+		  names(find_addons(img.string(), s).files));
+}
+
+// The ESP's global addons, then its global credentials, before the
+// image's own files; the credentials listed apart, for the kernel to put
+// them in /.extra/global_credentials
+TEST(Addons, EspCredentialsAreGlobal)
+{
+	TempDir d;
+	const auto img = d.path() / "uki.efi";
+	touch(img);
+	const auto esp = d.path() / "esp";
+	touch(esp / "loader" / "addons" / "g.addon.efi");
+	touch(esp / "loader" / "credentials" / "b.cred");
+	touch(esp / "loader" / "credentials" / "a.cred");
+	touch(esp / "loader" / "credentials" / "x.addon.efi");	// not a credential
+	touch(d.path() / "uki.efi.extra.d" / "own.cred");
+
+	AddonSearch s;
+	s.global_dir = esp_addons_dir(esp.string());
+	s.credentials_dir = esp_credentials_dir(esp.string());
+	FoundFiles f = find_addons(img.string(), s);
+	EXPECT_EQ((std::vector<std::string>{"addons/g.addon.efi", "credentials/a.cred", "credentials/b.cred",
+					    "uki.efi.extra.d/own.cred"}),
+		  names(f.files));
+	EXPECT_EQ((std::vector<std::string>{"credentials/a.cred", "credentials/b.cred"}),
+		  names(f.global_credentials));
+	s.discover = false;
+	EXPECT_TRUE(find_addons(img.string(), s).files.empty());
 }
 
 TEST(Addons, NoAddonsKeepsTheExplicitOnes)
@@ -81,7 +109,7 @@ TEST(Addons, NoAddonsKeepsTheExplicitOnes)
 	AddonSearch s;
 	s.discover = false;
 	s.explicit_files = {(d.path() / "x.addon.efi").string()};
-	EXPECT_EQ(1u, find_addons((d.path() / "uki.efi").string(), s).size());
+	EXPECT_EQ(1u, find_addons((d.path() / "uki.efi").string(), s).files.size());
 }
 
 TEST(Addons, MissingDirectoriesAreFineMissingFilesAreNot)
@@ -89,7 +117,7 @@ TEST(Addons, MissingDirectoriesAreFineMissingFilesAreNot)
 	TempDir d;
 	AddonSearch s;
 	s.global_dir = (d.path() / "nope").string();
-	EXPECT_TRUE(find_addons((d.path() / "uki.efi").string(), s).empty());
+	EXPECT_TRUE(find_addons((d.path() / "uki.efi").string(), s).files.empty());
 	s.explicit_files = {(d.path() / "gone.addon.efi").string()};
 	try {
 		find_addons((d.path() / "uki.efi").string(), s);
@@ -154,5 +182,5 @@ TEST(Esp, GlobalAddonsFromTheEspFirst)
 	s.global_dir = esp_addons_dir(*find_esp((d.path() / "esp").string()));
 	EXPECT_EQ((std::vector<std::string>{"addons/a.addon.efi", "addons/b.addon.efi",
 					    "uki.efi.extra.d/c.addon.efi"}),
-		  names(find_addons(img.string(), s)));
+		  names(find_addons(img.string(), s).files));
 }

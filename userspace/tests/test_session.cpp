@@ -59,6 +59,7 @@ public:
 	bool registered_seen = false;
 	std::vector<std::string> files;
 	std::vector<std::string> handed;	// struct kexec_pe_file names
+	std::vector<std::string> handed_global;	// ... with KEXEC_PE_FILE_GLOBAL_CREDENTIAL
 	std::optional<kexec_pe_register> reg;	// KEXEC_PE_IOC_REGISTER's
 	int add_file_errno = 0;		// KEXEC_PE_IOC_ADD_FILE fails with it
 	bool called = false;
@@ -141,11 +142,14 @@ public:
 			return -ENOTTY;
 		// the kernel takes its reference at the ioctl; kexec-pe closes them
 		const auto &kf = *static_cast<const kexec_pe_file *>(arg);
-		if (!reg || kf.version != KEXEC_PE_ABI_VERSION || kf.flags || kf.fd < 0)
+		if (!reg || kf.version != KEXEC_PE_ABI_VERSION ||
+		    (kf.flags & ~KEXEC_PE_FILE_GLOBAL_CREDENTIAL) || kf.fd < 0)
 			return -EINVAL;
 		if (add_file_errno)
 			return -add_file_errno;
 		handed.emplace_back(kf.path);
+		if (kf.flags & KEXEC_PE_FILE_GLOBAL_CREDENTIAL)
+			handed_global.emplace_back(kf.path);
 		return 0;
 	}
 
@@ -298,6 +302,18 @@ TEST(Handshake, FilesAreHandedOverAsRegularFiles)
 
 	// in the parser's map as handed over (find_addons() lists a file once)
 	EXPECT_EQ(req.files, sim.files);
+	EXPECT_TRUE(sim.handed_global.empty());
+
+	// the ESP's credentials are handed over as global, the others not
+	SimKernel sim3;
+	LoadRequest creds;
+	creds.files = {(sim3.dir.path() / "global.cred").string(), (sim3.dir.path() / "own.cred").string()};
+	creds.global_credentials = {creds.files[0]};
+	for (const std::string &f : creds.files)
+		write_bytes(f, {1, 2, 3});
+	EXPECT_EQ(0, run_load(sim3, creds).out.kexec_errno);
+	EXPECT_EQ(creds.files, sim3.handed);
+	EXPECT_EQ(creds.global_credentials, sim3.handed_global);
 
 	SimKernel sim2;
 	LoadRequest dir;
