@@ -282,12 +282,12 @@ std::vector<std::uint8_t> decompress_payload(std::span<const std::uint8_t> in,
 
 namespace {
 
-// The parts the parser produces from profile @index of the UKI @pe
-void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, unsigned index,
+// The parts the parser produces from the profile @p of the UKI @pe
+void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, const Profile &p,
 		     const std::string &where)
 {
 	auto one = [&](const char *n) -> const Section * {
-		std::vector<const Section *> s = profile_sections(pe, index, n);
+		std::vector<const Section *> s = profile_sections(pe, p.index, n);
 		if (s.size() > 1)
 			throw Error(ELIBBAD, where, std::string("two ") + n + " sections");
 		return s.empty() ? nullptr : s[0];
@@ -306,7 +306,7 @@ void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, unsign
 	const Section *extra[std::size(kExtraFiles)];
 	for (std::size_t k = 0; k < std::size(kExtraFiles); k++)
 		extra[k] = std::string_view(kExtraFiles[k].section) == ".profile"
-				   ? profiles(pe)[index].section
+				   ? p.section
 				   : one(kExtraFiles[k].section);
 	extra_parts(parts, pe, extra);
 	if (c && !c->data.empty()) {
@@ -357,7 +357,7 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 			where += ": profile " + std::to_string(p.index);
 			parts.push_back({0, PartKind::Profile, p.index, 0, {}});
 		}
-		compute_profile(parts, pe, p.index, where);
+		compute_profile(parts, pe, p, where);
 	}
 	if (parts.size() > KEXEC_PE_MANIFEST_PARTS_MAX)
 		throw Error(E2BIG, pe.name(), std::to_string(parts.size()) + " manifest parts for " +
