@@ -13,7 +13,13 @@
  *      kexec-tools >= 2.0.27 (zboot) and >= 2.0.30 (UKI) do: the image read
  *      whole, .linux and .initrd (or the decompressed zboot payload)
  *      written to temporary files in /tmp, and kexec_file_load() of them
- *      (zlib and libzstd, in this process, as kexec-tools links them).
+ *      (zlib and libzstd, in this process, as kexec-tools links them);
+ *   S  served: B's image loaded by a plain kexec_file_load() (a forked
+ *      child that knows no handshake, as systemctl kexec) through
+ *      "kexec-pe serve", started once before the timed rounds. Its first
+ *      load of each case is untimed ("bench: served-first"; the first
+ *      case's is cold, the service verifying the parser); the timed ones
+ *      are warm: the service attaches the parser it kept, no verifier.
  *
  * Cases: the UKIs of /bench (uki-<N>M.efi, made by scripts/bench with
  * an initrd of N MiB), else /boot/pe/uki.efi (the short run make check
@@ -41,6 +47,7 @@
 
 #include "kselftest.h"
 #include "bed.h"
+#include "serve.h"
 
 #define BENCH_DIR	"/bench"
 #define TMP_DIR		"/tmp/bench"
@@ -49,8 +56,8 @@
 #define MAX_CASES	8
 #define MAX_REPS	200
 
-enum { PATH_A, PATH_B, PATH_C, NR_PATHS };
-static const char *const path_name[NR_PATHS] = { "A", "B", "C" };
+enum { PATH_A, PATH_B, PATH_C, PATH_S, NR_PATHS };
+static const char *const path_name[NR_PATHS] = { "A", "B", "C", "S" };
 
 struct bcase {
 	char name[32];
@@ -265,6 +272,30 @@ static int unpack_and_load(const struct bcase *c)
 	return ret;
 }
 
+/* Path S, in a child: a plain kexec_file_load() of B's image, served */
+static int served_load(const struct bcase *c)
+{
+	int kfd, ifd = -1, ret;
+	double t0;
+
+	kfd = open(c->image, O_RDONLY | O_CLOEXEC);
+	if (kfd < 0)
+		return -errno;
+	if (c->zboot) {
+		ifd = open(c->initrd, O_RDONLY | O_CLOEXEC);
+		if (ifd < 0)
+			return -errno;
+	}
+	t0 = now_us();
+	ret = bed_kexec_file_load(kfd, ifd, c->zboot ? c->cmdline : NULL,
+				  c->zboot ? 0 : KEXEC_FILE_NO_INITRAMFS) ? -errno : 0;
+	sh->syscall_us = now_us() - t0;
+	close(kfd);
+	if (ifd >= 0)
+		close(ifd);
+	return ret;
+}
+
 /*
  * Run one path of @c once, in a child process that first joins the cgroup
  * @cg (when not NULL); its wall time in *us; kexec-pe's output in @out.
@@ -312,8 +343,8 @@ static int run_path(const struct bcase *c, int path, const char *cg, double *us,
 			_exit(120);
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		if (path == PATH_C) {
-			sh->err = unpack_and_load(c);
+		if (path == PATH_C || path == PATH_S) {
+			sh->err = path == PATH_C ? unpack_and_load(c) : served_load(c);
 			_exit(sh->err ? 1 : 0);
 		}
 		execv(argv[0], (char *const *)argv);
@@ -330,7 +361,7 @@ static int run_path(const struct bcase *c, int path, const char *cg, double *us,
 			return -errno;
 	*us = now_us() - t0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return path == PATH_C && sh->err ? sh->err : -EIO;
+		return (path == PATH_C || path == PATH_S) && sh->err ? sh->err : -EIO;
 	return 0;
 }
 
@@ -772,8 +803,10 @@ int main(void)
 {
 	long n = bed_param_long("bench.n", 15), mem_rounds = bed_param_long("bench.mem", 1);
 	long trace_rounds = bed_param_long("bench.trace", 2);
+	static char serve_why[160];
+	struct bed_service sv;
 	char out[16384];
-	bool cg;
+	bool cg, serving;
 	int i, p, r;
 
 	ksft_print_header();
@@ -786,8 +819,14 @@ int main(void)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	if (find_cases())
 		ksft_exit_fail_msg("no bench images\n");
-	ksft_set_plan(nr_cases * NR_PATHS + 2);
+	ksft_set_plan(nr_cases * NR_PATHS + 3);
 	machine();
+	if (loaded())
+		unload();
+	/* S: the service serves every case, from before the first timed round */
+	serving = !bed_serve_start(&sv, 0, NULL, serve_why, sizeof(serve_why));
+	for (i = 0; i < nr_cases && !serving; i++)
+		cases[i].skip[PATH_S] = serve_why;
 	printf("bench: config n=%ld mem_rounds=%ld trace_rounds=%ld cases=%d\n", n,
 	       mem_rounds, trace_rounds, nr_cases);
 	for (i = 0; i < nr_cases; i++) {
@@ -801,8 +840,30 @@ int main(void)
 				printf("bench: skip case=%s path=%s why=\"%s\"\n", c->name,
 				       path_name[p], c->skip[p]);
 	}
-	if (loaded())
-		unload();
+
+	/* S's first load of each case, untimed: the first case's is cold */
+	for (i = 0; i < nr_cases; i++) {
+		struct bcase *c = &cases[i];
+		double us = 0;
+		int ret;
+
+		if (c->skip[PATH_S])
+			continue;
+		ret = run_path(c, PATH_S, NULL, &us, out, sizeof(out));
+		if (!ret && !loaded())
+			ret = -ENOENT;
+		if (!ret)
+			ret = unload();
+		if (ret) {
+			c->fails[PATH_S]++;
+			printf("# %s S first load: %s (%s)\n", c->name, strerror(-ret),
+			       bed_errno_name(-ret));
+			continue;
+		}
+		printf("bench: served-first case=%s us=%.0f c_syscall=%.0f k_wait=%ld k_parser=%ld k_load=%ld\n",
+		       c->name, us, sh->syscall_us, status_field("last_wait_us: "),
+		       status_field("last_parser_us: "), status_field("last_load_us: "));
+	}
 
 	/* Timed rounds: A B C A B C ... on every case */
 	for (r = 0; r < n; r++) {
@@ -832,7 +893,12 @@ int main(void)
 				}
 				printf("bench: run case=%s path=%s round=%d us=%.0f", c->name,
 				       path_name[p], r, us);
-				if (p == PATH_B) {
+				if (p == PATH_S) {
+					printf(" c_syscall=%.0f k_wait=%ld k_parser=%ld k_load=%ld",
+					       sh->syscall_us, status_field("last_wait_us: "),
+					       status_field("last_parser_us: "),
+					       status_field("last_load_us: "));
+				} else if (p == PATH_B) {
 					static const char *const ev[] = {
 						"calling", "notified", "read", "object-opened",
 						"loaded", "attached", "signalled", "returned",
@@ -916,7 +982,8 @@ int main(void)
 				double us;
 				int ret;
 
-				if (c->skip[p])
+				/* the service's work is another process's */
+				if (c->skip[p] || p == PATH_S)
 					continue;
 				bed_write_file(TRACEFS "/tracing_on", "1");
 				ret = run_path(c, p, NULL, &us, out, sizeof(out));
@@ -953,9 +1020,14 @@ int main(void)
 			} else
 				ksft_test_result(!cases[i].fails[p],
 						 "%s %s loaded and unloaded %ld+%ld+%ld times\n",
-						 cases[i].name, path_name[p], n, mem_rounds,
-						 trace_ok ? trace_rounds : 0L);
+						 cases[i].name, path_name[p], n + (p == PATH_S),
+						 mem_rounds,
+						 trace_ok && p != PATH_S ? trace_rounds : 0L);
 		}
+	if (serving)
+		ksft_test_result(!bed_serve_stop(&sv), "kexec-pe serve served S and stopped when asked\n");
+	else
+		ksft_test_result_skip("kexec-pe serve: %s\n", serve_why);
 	ksft_test_result(cg || !mem_rounds, "memory cgroup for the memory rounds\n");
 	ksft_test_result(trace_ok || !trace_rounds, "function_graph tracing for the breakdown\n");
 	printf("bench: end\n");
