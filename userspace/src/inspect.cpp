@@ -261,7 +261,9 @@ ManifestReport manifest_report(const PeImage &pe)
 		for (std::size_t i = 0; same && i < want.size(); i++)
 			same = want[i].dst == r.parts[i].dst && want[i].kind == r.parts[i].kind &&
 			       want[i].offset == r.parts[i].offset &&
-			       want[i].length == r.parts[i].length && want[i].sha256 == r.parts[i].sha256;
+			       want[i].length == r.parts[i].length && want[i].sha256 == r.parts[i].sha256 &&
+			       want[i].stream_length == r.parts[i].stream_length &&
+			       want[i].codec == r.parts[i].codec;
 		r.matches = same;
 	} catch (const Error &e) {
 		r.compare_error = e.what();
@@ -291,6 +293,9 @@ void manifest_lines(std::ostringstream &o, const ManifestReport &m)
 			o << p.length << " bytes of the image at " << hex(p.offset);
 		else if (p.kind == PartKind::Zero)
 			o << p.length << " zero bytes";
+		else if (p.kind == PartKind::Decompressed)
+			o << p.length << " bytes the kernel decompresses (" << p.codec << ") from the "
+			  << p.stream_length << " bytes of the image at " << hex(p.offset);
 		else
 			o << p.length << " bytes of SHA-256 " << hexdigest(p.sha256);
 		o << "\n";
@@ -331,6 +336,11 @@ Json manifest_json(const ManifestReport &m)
 			jp["offset"] = p.offset;
 		} else if (p.kind == PartKind::Zero) {
 			jp["kind"] = "zero";
+		} else if (p.kind == PartKind::Decompressed) {
+			jp["kind"] = "decompressed";
+			jp["offset"] = p.offset;
+			jp["stream_length"] = p.stream_length;
+			jp["codec"] = p.codec;
 		} else {
 			jp["kind"] = "sha256";
 			jp["sha256"] = hexdigest(p.sha256);

@@ -131,9 +131,12 @@ void extra_parts(std::vector<ManifestPart> &parts, const PeImage &pe,
 	pin_gap();
 }
 
-// The kernel of an EFI zboot image at @bytes: its payload, decompressed
-ManifestPart zboot_part(std::span<const std::uint8_t> bytes, const ZbootHeader &h,
-			std::string_view name)
+// The kernel of an EFI zboot image at @bytes, @base bytes into the
+// image: the kernel's decompression of its payload. Decompressed here too,
+// so that an image whose payload does not make the size it records is
+// refused when it is signed, not when it is loaded.
+ManifestPart zboot_part(std::span<const std::uint8_t> bytes, std::uint64_t base,
+			const ZbootHeader &h, std::string_view name)
 {
 	bool gzip = h.codec == "gzip";
 
@@ -148,7 +151,9 @@ ManifestPart zboot_part(std::span<const std::uint8_t> bytes, const ZbootHeader &
 	if (expect > KEXEC_PE_KERNEL_MAX)
 		throw Error(E2BIG, std::string(name), "the zboot kernel is over 512 MiB");
 	auto kernel = decompress_payload(payload, h.codec, expect, name);
-	return {KEXEC_PE_DST_KERNEL, PartKind::Digest, 0, kernel.size(), Sha256::of(kernel)};
+	// the name the kernel's decompress_method() gives the stream
+	return {KEXEC_PE_DST_KERNEL, PartKind::Decompressed, base + h.payload_offset, kernel.size(),
+		Digest{}, h.payload_size, gzip ? "gzip" : "zstd"};
 }
 
 } // namespace
@@ -177,10 +182,16 @@ std::vector<std::uint8_t> serialize_manifest(std::span<const ManifestPart> parts
 		put32(v, std::uint32_t(p.kind));
 		put64(v, p.offset);
 		put64(v, p.length);
-		if (p.kind == PartKind::Digest)
+		if (p.kind == PartKind::Digest) {
 			v.insert(v.end(), p.sha256.begin(), p.sha256.end());
-		else
+		} else if (p.kind == PartKind::Decompressed) {
+			put64(v, p.stream_length);
+			std::size_t at = v.size();
+			v.resize(at + 24);
+			std::copy_n(p.codec.begin(), std::min<std::size_t>(p.codec.size(), 8), v.begin() + at);
+		} else {
 			v.resize(v.size() + 32);
+		}
 	}
 	return v;
 }
@@ -214,6 +225,11 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 		p.length = le64(b, at + 16, "length");
 		std::memcpy(p.sha256.data(), b.data() + at + 24, 32);
 		bool digest_zero = p.sha256 == Digest{};
+		if (p.kind == PartKind::Decompressed) {
+			p.stream_length = le64(b, at + 24, "stream length");
+			auto codec = b.subspan(at + 32, 8);
+			p.codec.assign(codec.begin(), std::find(codec.begin(), codec.end(), 0));
+		}
 		// profiles: the first part starts profile 0, the next ones count up
 		bool profiles = !parts.empty() ? parts[0].kind == PartKind::Profile
 					       : p.kind == PartKind::Profile;
@@ -229,7 +245,13 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 		bool ok = p.dst >= KEXEC_PE_DST_KERNEL && p.dst <= KEXEC_PE_DST_CMDLINE && p.length &&
 			  p.length <= dst_max(p.dst) - total[p.dst];
 		if (ok && p.kind == PartKind::Image)
-			ok = p.offset <= image_size && p.length <= image_size - p.offset;
+			ok = p.offset <= image_size && p.length <= image_size - p.offset && digest_zero;
+		else if (ok && p.kind == PartKind::Decompressed)
+			// a stream in the image, a name padded with NULs, the rest zero
+			ok = p.stream_length && p.offset <= image_size &&
+			     p.stream_length <= image_size - p.offset && !p.codec.empty() &&
+			     std::all_of(b.begin() + at + 32 + p.codec.size(), b.begin() + at + 56,
+					 [](std::uint8_t c) { return c == 0; });
 		else if (ok && p.kind == PartKind::Zero)
 			ok = !p.offset && digest_zero;
 		else if (ok)
@@ -297,7 +319,8 @@ void compute_profile(std::vector<ManifestPart> &parts, const PeImage &pe, const 
 		throw Error(ENOMSG, where, "neither a UKI (no .linux) nor an EFI zboot image: no manifest to compute",
 			    "embed with --no-manifest if the parser is not the project's");
 	if (auto z = zboot_header(linux->data))
-		parts.push_back(zboot_part(linux->data, *z, where + ": .linux"));
+		parts.push_back(zboot_part(linux->data, std::uint64_t(linux->data.data() - pe.bytes().data()),
+					   *z, where + ": .linux"));
 	else
 		parts.push_back(image_part(KEXEC_PE_DST_KERNEL, pe, linux->data));
 	const Section *ucode = one(".ucode"), *initrd = one(".initrd"), *c = one(".cmdline");
@@ -332,7 +355,7 @@ std::vector<ManifestPart> compute_manifest(const PeImage &pe)
 	std::vector<ManifestPart> parts;
 
 	if (auto z = zboot_header(pe.bytes())) {
-		parts.push_back(zboot_part(pe.bytes(), *z, pe.name()));
+		parts.push_back(zboot_part(pe.bytes(), 0, *z, pe.name()));
 		return parts;
 	}
 	// what the parser refuses, refused here: a manifest of it would pin

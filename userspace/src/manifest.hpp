@@ -17,15 +17,20 @@
 
 namespace kexecpe {
 
-// Profile: the start of a profile's parts (offset: its number); dst 0
-enum class PartKind : std::uint32_t { Image = 1, Zero = 2, Digest = 3, Profile = 4 };
+// Profile: the start of a profile's parts (offset: its number); dst 0.
+// Decompressed: the kernel's own decompression of a range of the image
+// (offset, stream_length) by codec, length bytes: the kernel knows it by
+// the request that made it, and neither reads nor hashes it.
+enum class PartKind : std::uint32_t { Image = 1, Zero = 2, Digest = 3, Profile = 4, Decompressed = 5 };
 
 struct ManifestPart {
 	std::uint32_t dst = 0;		// KEXEC_PE_DST_*
 	PartKind kind = PartKind::Image;
-	std::uint64_t offset = 0;	// Image: in the image
+	std::uint64_t offset = 0;	// Image, Decompressed: in the image
 	std::uint64_t length = 0;
 	Digest sha256{};		// Digest
+	std::uint64_t stream_length = 0;	// Decompressed
+	std::string codec;		// Decompressed: the kernel's name, at most 8 bytes
 };
 
 std::vector<std::uint8_t> serialize_manifest(std::span<const ManifestPart> parts);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include <linux/kexec_pe.h>
@@ -173,9 +175,44 @@ TEST(Manifest, ZbootPinsTheDecompressedKernel)
 	PeImage pe = PeImage::parse(img, "zboot");
 	auto parts = compute_manifest(pe);
 	ASSERT_EQ(1u, parts.size());
-	EXPECT_EQ(PartKind::Digest, parts[0].kind);
+	// the kernel's decompression of the payload: the stream, its codec,
+	// the size it makes; no digest of the output for the kernel to compute
+	auto z = zboot_header(pe.bytes());
+	ASSERT_TRUE(z);
+	EXPECT_EQ(PartKind::Decompressed, parts[0].kind);
+	EXPECT_EQ(KEXEC_PE_DST_KERNEL, parts[0].dst);
+	EXPECT_EQ(z->payload_offset, parts[0].offset);
+	EXPECT_EQ(z->payload_size, parts[0].stream_length);
+	EXPECT_EQ("gzip", parts[0].codec);
 	EXPECT_EQ(kernel.size(), parts[0].length);
-	EXPECT_EQ(Sha256::of(kernel), parts[0].sha256);
+	EXPECT_EQ(Digest{}, parts[0].sha256);
+
+	// as the kernel reads it: the uapi layout, read back the same
+	auto wire = serialize_manifest(parts);
+	ASSERT_EQ(sizeof(kexec_pe_manifest) + sizeof(kexec_pe_manifest_part), wire.size());
+	kexec_pe_manifest_part p;
+	std::memcpy(&p, wire.data() + sizeof(kexec_pe_manifest), sizeof(p));
+	EXPECT_EQ(std::uint32_t(KEXEC_PE_PART_DECOMPRESSED), p.kind);
+	EXPECT_EQ(z->payload_size, p.dc.length);
+	EXPECT_EQ(0, std::memcmp(p.dc.codec, "gzip\0\0\0\0", 8));
+	EXPECT_TRUE(std::all_of(std::begin(p.dc.reserved), std::end(p.dc.reserved),
+				[](std::uint8_t c) { return c == 0; }));
+	auto back = parse_manifest(wire, img.size(), "zboot");
+	ASSERT_EQ(1u, back.size());
+	EXPECT_EQ(parts[0].codec, back[0].codec);
+	EXPECT_EQ(parts[0].stream_length, back[0].stream_length);
+	EXPECT_EQ(parts[0].offset, back[0].offset);
+
+	// what the kernel refuses as a part it cannot check, refused here
+	auto bad = wire;
+	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.reserved)] = 1;
+	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
+	bad = wire;
+	std::memset(bad.data() + sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.length), 0, 8);
+	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
+	bad = wire;
+	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.codec) + 2] = 0;
+	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
 }
 
 TEST(Manifest, ZbootThatLiesIsRefused)
