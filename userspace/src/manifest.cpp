@@ -151,9 +151,15 @@ ManifestPart zboot_part(std::span<const std::uint8_t> bytes, std::uint64_t base,
 	if (expect > KEXEC_PE_KERNEL_MAX)
 		throw Error(E2BIG, std::string(name), "the zboot kernel is over 512 MiB");
 	auto kernel = decompress_payload(payload, h.codec, expect, name);
-	// the name the kernel's decompress_method() gives the stream
+	// the name the kernel's decompress_method() gives the stream by its
+	// first bytes, which decompress_payload() has just decoded
+	std::string codec = payload[0] == 0x1f && (payload[1] == 0x8b || payload[1] == 0x9e) ? "gzip"
+			    : payload[0] == 0x28 && payload[1] == 0xb5			     ? "zstd"
+											     : "";
+	if (codec.empty())
+		throw Error(EBADMSG, std::string(name), "the zboot payload is neither a gzip nor a zstd stream");
 	return {KEXEC_PE_DST_KERNEL, PartKind::Decompressed, base + h.payload_offset, kernel.size(),
-		Digest{}, h.payload_size, gzip ? "gzip" : "zstd"};
+		Digest{}, h.payload_size, codec};
 }
 
 } // namespace
@@ -226,6 +232,8 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 		std::memcpy(p.sha256.data(), b.data() + at + 24, 32);
 		bool digest_zero = p.sha256 == Digest{};
 		if (p.kind == PartKind::Decompressed) {
+			// the same bytes are the stream's length and codec
+			p.sha256 = {};
 			p.stream_length = le64(b, at + 24, "stream length");
 			auto codec = b.subspan(at + 32, 8);
 			p.codec.assign(codec.begin(), std::find(codec.begin(), codec.end(), 0));
@@ -248,7 +256,7 @@ std::vector<ManifestPart> parse_manifest(std::span<const std::uint8_t> b,
 			ok = p.offset <= image_size && p.length <= image_size - p.offset && digest_zero;
 		else if (ok && p.kind == PartKind::Decompressed)
 			// a stream in the image, a name padded with NULs, the rest zero
-			ok = p.stream_length && p.offset <= image_size &&
+			ok = p.stream_length >= 2 && p.offset <= image_size &&
 			     p.stream_length <= image_size - p.offset && !p.codec.empty() &&
 			     std::all_of(b.begin() + at + 32 + p.codec.size(), b.begin() + at + 56,
 					 [](std::uint8_t c) { return c == 0; });

@@ -193,25 +193,30 @@ TEST(Manifest, ZbootPinsTheDecompressedKernel)
 	kexec_pe_manifest_part p;
 	std::memcpy(&p, wire.data() + sizeof(kexec_pe_manifest), sizeof(p));
 	EXPECT_EQ(std::uint32_t(KEXEC_PE_PART_DECOMPRESSED), p.kind);
-	EXPECT_EQ(z->payload_size, p.dc.length);
-	EXPECT_EQ(0, std::memcmp(p.dc.codec, "gzip\0\0\0\0", 8));
-	EXPECT_TRUE(std::all_of(std::begin(p.dc.reserved), std::end(p.dc.reserved),
+	EXPECT_EQ(z->payload_size, p.stream.length);
+	EXPECT_EQ(0, std::memcmp(p.stream.codec, "gzip\0\0\0\0", 8));
+	EXPECT_TRUE(std::all_of(std::begin(p.stream.reserved), std::end(p.stream.reserved),
 				[](std::uint8_t c) { return c == 0; }));
+	// read back, every field the same (inspect compares them all)
 	auto back = parse_manifest(wire, img.size(), "zboot");
 	ASSERT_EQ(1u, back.size());
-	EXPECT_EQ(parts[0].codec, back[0].codec);
-	EXPECT_EQ(parts[0].stream_length, back[0].stream_length);
+	EXPECT_EQ(parts[0].dst, back[0].dst);
+	EXPECT_EQ(parts[0].kind, back[0].kind);
 	EXPECT_EQ(parts[0].offset, back[0].offset);
+	EXPECT_EQ(parts[0].length, back[0].length);
+	EXPECT_EQ(parts[0].sha256, back[0].sha256);
+	EXPECT_EQ(parts[0].stream_length, back[0].stream_length);
+	EXPECT_EQ(parts[0].codec, back[0].codec);
 
 	// what the kernel refuses as a part it cannot check, refused here
 	auto bad = wire;
-	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.reserved)] = 1;
+	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, stream.reserved)] = 1;
 	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
 	bad = wire;
-	std::memset(bad.data() + sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.length), 0, 8);
+	std::memset(bad.data() + sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, stream.length), 0, 8);
 	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
 	bad = wire;
-	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, dc.codec) + 2] = 0;
+	bad[sizeof(kexec_pe_manifest) + offsetof(kexec_pe_manifest_part, stream.codec) + 2] = 0;
 	EXPECT_THROW(parse_manifest(bad, img.size(), "zboot"), Error);
 }
 
