@@ -28,7 +28,8 @@ help:
 	@echo "  make check-host           host tests only (the bed's own, kexec-pe's ctest,"
 	@echo "                            the fuzz targets over their seeds)"
 	@echo "  make bench                kexec_file_load: native vs kexec-pe vs unpacking in"
-	@echo "                            user space, one QEMU run (ARCH=$(ARCH), BENCH_N=$(BENCH_N)"
+	@echo "                            user space vs served by kexec-pe serve (warm), one"
+	@echo "                            QEMU run (ARCH=$(ARCH), BENCH_N=$(BENCH_N)"
 	@echo "                            repetitions, BENCH_SIZES='$(BENCH_SIZES)' MiB initrds);"
 	@echo "                            results in bench/results/<arch>/bench.{json,md,png}"
 	@echo
