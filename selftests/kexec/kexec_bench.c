@@ -377,6 +377,24 @@ static int unload(void)
 	return bed_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD) ? -errno : 0;
 }
 
+/*
+ * Run one path of @c once, untraced and outside any cgroup, then check
+ * that it loaded an image and unload it (untimed): 0, or -errno
+ */
+static int load_and_unload(const struct bcase *c, int path, double *us, char *out,
+			   size_t out_size)
+{
+	int ret = run_path(c, path, NULL, us, out, out_size);
+
+	if (!ret && !loaded())
+		ret = -ENOENT;
+	if (!ret)
+		ret = unload();
+	if (!ret && loaded())
+		ret = -EBUSY;
+	return ret;
+}
+
 /* --- B's breakdown: kexec-pe -d, /proc/kexec_pe/status, function_graph -- */
 
 /* kexec-pe -d's "[   s.us] event" lines: the time of @event, in us */
@@ -406,6 +424,13 @@ static long status_field(const char *key)
 		return -1;
 	p = strstr(buf, key);
 	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* The last session's times from /proc/kexec_pe/status, as key=value */
+static void print_status(void)
+{
+	printf(" k_wait=%ld k_parser=%ld k_load=%ld", status_field("last_wait_us: "),
+	       status_field("last_parser_us: "), status_field("last_load_us: "));
 }
 
 static const char *const traced[] = {
@@ -849,20 +874,17 @@ int main(void)
 
 		if (c->skip[PATH_S])
 			continue;
-		ret = run_path(c, PATH_S, NULL, &us, out, sizeof(out));
-		if (!ret && !loaded())
-			ret = -ENOENT;
-		if (!ret)
-			ret = unload();
+		ret = load_and_unload(c, PATH_S, &us, out, sizeof(out));
 		if (ret) {
 			c->fails[PATH_S]++;
 			printf("# %s S first load: %s (%s)\n", c->name, strerror(-ret),
 			       bed_errno_name(-ret));
 			continue;
 		}
-		printf("bench: served-first case=%s us=%.0f c_syscall=%.0f k_wait=%ld k_parser=%ld k_load=%ld\n",
-		       c->name, us, sh->syscall_us, status_field("last_wait_us: "),
-		       status_field("last_parser_us: "), status_field("last_load_us: "));
+		printf("bench: served-first case=%s us=%.0f c_syscall=%.0f", c->name, us,
+		       sh->syscall_us);
+		print_status();
+		printf("\n");
 	}
 
 	/* Timed rounds: A B C A B C ... on every case */
@@ -876,14 +898,7 @@ int main(void)
 
 				if (c->skip[p])
 					continue;
-				ret = run_path(c, p, NULL, &us, out, sizeof(out));
-
-				if (!ret && !loaded())
-					ret = -ENOENT;
-				if (!ret)
-					ret = unload();
-				if (!ret && loaded())
-					ret = -EBUSY;
+				ret = load_and_unload(c, p, &us, out, sizeof(out));
 				if (ret) {
 					c->fails[p]++;
 					printf("# %s %s round %d: %s (%s)\n", c->name, path_name[p],
@@ -894,10 +909,8 @@ int main(void)
 				printf("bench: run case=%s path=%s round=%d us=%.0f", c->name,
 				       path_name[p], r, us);
 				if (p == PATH_S) {
-					printf(" c_syscall=%.0f k_wait=%ld k_parser=%ld k_load=%ld",
-					       sh->syscall_us, status_field("last_wait_us: "),
-					       status_field("last_parser_us: "),
-					       status_field("last_load_us: "));
+					printf(" c_syscall=%.0f", sh->syscall_us);
+					print_status();
 				} else if (p == PATH_B) {
 					static const char *const ev[] = {
 						"calling", "notified", "read", "object-opened",
@@ -908,10 +921,7 @@ int main(void)
 
 					for (e = 0; e < sizeof(ev) / sizeof(ev[0]); e++)
 						printf(" t_%s=%.0f", ev[e], loader_ts(out, ev[e]));
-					printf(" k_wait=%ld k_parser=%ld k_load=%ld",
-					       status_field("last_wait_us: "),
-					       status_field("last_parser_us: "),
-					       status_field("last_load_us: "));
+					print_status();
 				} else if (p == PATH_A) {
 					printf(" t_calling=%.0f t_returned=%.0f",
 					       loader_ts(out, "calling"), loader_ts(out, "returned"));
@@ -997,11 +1007,11 @@ int main(void)
 					continue;
 				}
 				print_trace(c, p, r, &ts);
-				if (p == PATH_B)
-					printf("bench: trace-status case=%s round=%d k_wait=%ld k_parser=%ld k_load=%ld us=%.0f\n",
-					       c->name, r, status_field("last_wait_us: "),
-					       status_field("last_parser_us: "),
-					       status_field("last_load_us: "), us);
+				if (p == PATH_B) {
+					printf("bench: trace-status case=%s round=%d", c->name, r);
+					print_status();
+					printf(" us=%.0f\n", us);
+				}
 			}
 		}
 	}
